@@ -1,0 +1,146 @@
+"""Training loops: the classifier CNN (cross-entropy) and the two CLIP towers (contrastive)."""
+
+import random
+import time
+
+import torch
+import torch.nn.functional as F
+
+import prompts
+import towers
+
+
+def seed_all(seed):
+    import numpy as np
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def normalize_images(images_u8, mean, std):
+    """uint8 [N,28,28] -> float32 [N,3,28,28]: pixel/255, (x - mean) / std, grey replicated to RGB."""
+    x = torch.from_numpy(images_u8.copy()).float().mul_(1.0 / 255.0)
+    x = (x - mean) / std
+    return x[:, None].expand(-1, 3, -1, -1).contiguous()
+
+
+def _batches(n, batch_size, epochs, gen):
+    """Yield (step, total, index tensor) for `epochs` (may be fractional) of shuffled batches."""
+    per_epoch = n // batch_size
+    total = max(1, int(round(epochs * per_epoch)))
+    step = 0
+    while step < total:
+        perm = torch.randperm(n, generator=gen)
+        for i in range(per_epoch):
+            if step >= total:
+                return
+            yield step, total, perm[i * batch_size:(i + 1) * batch_size]
+            step += 1
+
+
+def _flip(x, gen):
+    """Random horizontal flip per image."""
+    flip = torch.rand(x.shape[0], generator=gen) < 0.5
+    return torch.where(flip[:, None, None, None], x.flip(3), x)
+
+
+def _log_progress(log, name, step, total, loss, t0):
+    if log and (step % 100 == 0 or step == total - 1):
+        log(f"{name} step {step + 1}/{total} loss {loss:.4f} {time.time() - t0:.0f}s")
+
+
+def train_classifier(x, y, epochs, seed, batch_size=128, log=None):
+    """Train towers.classifier_cnn with AdamW + one-cycle, label smoothing 0.1, random flips."""
+    seed_all(seed)
+    model = towers.classifier_cnn()
+    gen = torch.Generator().manual_seed(seed)
+    total = max(1, int(round(epochs * (x.shape[0] // batch_size))))
+    opt = torch.optim.AdamW(model.parameters(), lr=4e-3, weight_decay=5e-4)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=4e-3, total_steps=total)
+    model.train()
+    t0 = time.time()
+    for step, total, idx in _batches(x.shape[0], batch_size, epochs, gen):
+        loss = F.cross_entropy(model(_flip(x[idx], gen)), y[idx], label_smoothing=0.1)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        sched.step()
+        _log_progress(log, "cnn", step, total, loss.item(), t0)
+    return model.eval()
+
+
+class PromptSampler:
+    """Random training prompts: a training template and, half of the time, the
+    label itself, otherwise one of its synonyms."""
+
+    def __init__(self, tokenizer, context_length, seed):
+        self.tok = tokenizer
+        self.ctx = context_length
+        self.rng = random.Random(seed)
+        self.cache = {}
+
+    def ids(self, text):
+        if text not in self.cache:
+            ids, _, truncated = self.tok.tokenize(text, self.ctx)
+            if truncated:
+                raise ValueError(f"training prompt too long: {text!r}")
+            self.cache[text] = ids
+        return self.cache[text]
+
+    def one_per_class(self):
+        out = []
+        for names in prompts.CLASS_NAMES:
+            name = names[0] if self.rng.random() < 0.5 else self.rng.choice(names[1:])
+            out.append(self.ids(self.rng.choice(prompts.TRAIN_TEMPLATES).format(name)))
+        return out
+
+
+def clip_loss(img, txt, y, scale):
+    """Symmetric cross-entropy between B image and 10 class-prompt embeddings (both L2-normalised).
+
+    Image -> text: one right prompt per image. Text -> image: every image of the
+    prompt's class is right (uniform soft target); prompts whose class is not in
+    the batch are skipped.
+    """
+    logits = scale * img @ txt.t()                        # [B, 10]
+    i2t = F.cross_entropy(logits, y)
+    target = F.one_hot(y, txt.shape[0]).t().float()       # [10, B]
+    count = target.sum(1)
+    present = count > 0
+    target = target[present] / count[present, None]
+    t2i = -(target * logits.t()[present].log_softmax(1)).sum(1).mean()
+    return (i2t + t2i) / 2
+
+
+def train_clip(x, y, tokenizer, context_length, epochs, seed, embed_dim=64, groups=4,
+               batch_size=128, log=None):
+    """Train the image and text towers contrastively. Each step draws `groups`
+    fresh sets of 10 class prompts; the loss is averaged over the sets."""
+    seed_all(seed)
+    vision = towers.vision_tower(embed_dim)
+    text = towers.TextTower(len(tokenizer.encoder), context_length, embed_dim=embed_dim)
+    scale = towers.LogitScale()
+    sampler = PromptSampler(tokenizer, context_length, seed)
+    gen = torch.Generator().manual_seed(seed)
+    total = max(1, int(round(epochs * (x.shape[0] // batch_size))))
+    opt = torch.optim.AdamW([
+        {"params": vision.parameters(), "lr": 4e-3, "weight_decay": 5e-4},
+        {"params": text.parameters(), "lr": 2e-3, "weight_decay": 1e-2},
+        {"params": scale.parameters(), "lr": 2e-3, "weight_decay": 0.0},
+    ])
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=[4e-3, 2e-3, 2e-3], total_steps=total)
+    vision.train()
+    text.train()
+    t0 = time.time()
+    for step, total, idx in _batches(x.shape[0], batch_size, epochs, gen):
+        img = F.normalize(vision(_flip(x[idx], gen)), dim=-1)
+        ids = torch.tensor([row for _ in range(groups) for row in sampler.one_per_class()])
+        txt = F.normalize(text(ids), dim=-1).reshape(groups, 10, -1)
+        s = scale()
+        loss = sum(clip_loss(img, txt[g], y[idx], s) for g in range(groups)) / groups
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        sched.step()
+        _log_progress(log, f"clip (scale {s.item():.1f})", step, total, loss.item(), t0)
+    return vision.eval(), text.eval(), scale.eval()

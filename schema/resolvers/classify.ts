@@ -1,0 +1,53 @@
+import { badInput, UserError } from "../../server/errors.ts";
+import { parseClassifyOptions } from "../../server/pipeline/options.ts";
+import { readUpload } from "../../server/upload.ts";
+import { builder } from "../builder.ts";
+import { ClassificationRef } from "../types/classification.ts";
+import { ClassifyOptionsInput } from "../types/classify-options.ts";
+import { type ClassifyResult, ClassifyResultRef } from "../types/classify-result.ts";
+
+builder.mutationField("classify", (t) =>
+  t.field({
+    type: ClassificationRef,
+    description:
+      "Classify one image. A bad image is a GraphQL error whose extensions.code says why.",
+    args: {
+      image: t.arg({ type: "File", required: true }),
+      options: t.arg({ type: ClassifyOptionsInput, required: false }),
+    },
+    resolve: async (_, args, { runtime, loadImage }) => {
+      const options = parseClassifyOptions(args.options, runtime.config.limits);
+      const image = await readUpload(args.image, runtime.config.limits.uploadMaxBytes);
+      return loadImage(image, options);
+    },
+  }),
+);
+
+builder.mutationField("classifyBatch", (t) =>
+  t.field({
+    type: [ClassifyResultRef],
+    description:
+      "Classify several images in one batch. Each gets a Classification or a ClassifyError, in the order sent; one bad image never fails the others.",
+    args: {
+      images: t.arg({ type: ["File"], required: true }),
+      options: t.arg({ type: ClassifyOptionsInput, required: false }),
+    },
+    resolve: async (_, args, { runtime, loadImage }) => {
+      const { limits } = runtime.config;
+      const options = parseClassifyOptions(args.options, limits);
+      if (args.images.length === 0 || args.images.length > limits.batchMaxImages) {
+        throw badInput(`images must have between 1 and ${limits.batchMaxImages} files`);
+      }
+      return Promise.all(
+        args.images.map(async (file, index): Promise<ClassifyResult> => {
+          try {
+            return await loadImage(await readUpload(file, limits.uploadMaxBytes), options);
+          } catch (error) {
+            if (error instanceof UserError) return { index, error };
+            throw error;
+          }
+        }),
+      );
+    },
+  }),
+);

@@ -1,0 +1,104 @@
+import type {
+  Classification,
+  LabelScore,
+  ModelScores,
+  Timings,
+} from "../../server/pipeline/types.ts";
+import type { ImageInfo } from "../../server/preprocess/decode-image.ts";
+import { builder } from "../builder.ts";
+import { FallbackEnum, VlmReasonEnum } from "./enums.ts";
+
+export const LabelScoreRef = builder.objectRef<LabelScore>("LabelScore").implement({
+  description: "A label and its probability.",
+  fields: (t) => ({
+    label: t.exposeString("label"),
+    score: t.exposeFloat("score", { description: "Probability in [0, 1]." }),
+  }),
+});
+
+export const ModelScoresRef = builder.objectRef<ModelScores>("ModelScores").implement({
+  description: "One model's own answer, before the ensemble.",
+  fields: (t) => ({
+    model: t.exposeString("model"),
+    top: t.field({ type: LabelScoreRef, resolve: (s) => s.top }),
+    predictions: t.field({ type: [LabelScoreRef], resolve: (s) => s.predictions }),
+  }),
+});
+
+const TimingsRef = builder.objectRef<Timings>("Timings").implement({
+  description:
+    "Where the time went, in milliseconds. Model times are for the whole batch the image ran in.",
+  fields: (t) => ({
+    decodeMs: t.exposeFloat("decodeMs"),
+    cnnMs: t.exposeFloat("cnnMs"),
+    vlmMs: t.exposeFloat("vlmMs", { nullable: true, description: "Null when CLIP was not asked." }),
+    totalMs: t.exposeFloat("totalMs"),
+  }),
+});
+
+const ImageInfoRef = builder.objectRef<ImageInfo & { sha256: string }>("ImageInfo").implement({
+  description: "The uploaded image as the service read it (EXIF orientation applied).",
+  fields: (t) => ({
+    width: t.exposeInt("width"),
+    height: t.exposeInt("height"),
+    format: t.exposeString("format", {
+      description: "Detected from the bytes: jpeg, png, webp, gif, avif, heif or tiff.",
+    }),
+    bytes: t.exposeInt("bytes"),
+    sha256: t.exposeString("sha256"),
+  }),
+});
+
+export const ClassificationRef = builder.objectRef<Classification>("Classification").implement({
+  description: "The answer for one image: the final predictions and how they were reached.",
+  fields: (t) => ({
+    id: t.exposeID("id", { description: "Identifies this answer, e.g. to send feedback on it." }),
+    top: t.field({
+      type: LabelScoreRef,
+      description: "The best final prediction.",
+      resolve: (c) => c.top,
+    }),
+    predictions: t.field({
+      type: [LabelScoreRef],
+      description: "The topK final predictions, best first (the ensemble when CLIP answered).",
+      resolve: (c) => c.predictions,
+    }),
+    cnn: t.field({
+      type: ModelScoresRef,
+      description: "The CNN's own answer.",
+      resolve: (c) => c.cnn,
+    }),
+    vlm: t.field({
+      type: ModelScoresRef,
+      nullable: true,
+      description: "CLIP's own zero-shot answer; null when it was not asked or fell back.",
+      resolve: (c) => c.vlm,
+    }),
+    vlmUsed: t.exposeBoolean("vlmUsed", {
+      description: "True when CLIP's answer is part of the predictions.",
+    }),
+    vlmReason: t.field({
+      type: VlmReasonEnum,
+      nullable: true,
+      description: "Why CLIP was asked; null when it was not.",
+      resolve: (c) => c.vlmReason,
+    }),
+    fallback: t.field({
+      type: FallbackEnum,
+      nullable: true,
+      description: "Why CLIP was asked but the CNN answered alone; null otherwise.",
+      resolve: (c) => c.fallback,
+    }),
+    cnnWeight: t.exposeFloat("cnnWeight", {
+      nullable: true,
+      description:
+        "The CNN's weight in the ensemble (CLIP's is 1 − cnnWeight); null when one model answered.",
+    }),
+    cacheHit: t.exposeBoolean("cacheHit", {
+      description: "True when CLIP's image embedding came from the cache.",
+    }),
+    timings: t.field({ type: TimingsRef, resolve: (c) => c.timings }),
+    image: t.field({ type: ImageInfoRef, resolve: (c) => c.image }),
+    model: t.exposeString("model", { description: "The model pack that answered." }),
+  }),
+});

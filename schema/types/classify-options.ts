@@ -1,0 +1,19 @@
+import { builder } from "../builder.ts";
+import { VlmModeEnum } from "./enums.ts";
+
+export const ClassifyOptionsInput = builder.inputType("ClassifyOptions", {
+  description: "How to classify. Every field has a default, so the whole argument is optional.",
+  fields: (t) => ({
+    topK: t.int({
+      required: false,
+      defaultValue: 5,
+      description: "How many predictions to return (1–100).",
+    }),
+    vlm: t.field({ type: VlmModeEnum, required: false, defaultValue: "AUTO" }),
+    labels: t.stringList({
+      required: false,
+      description:
+        "Your own labels for zero-shot classification by CLIP (the text tower embeds them). The answer is then over these labels.",
+    }),
+  }),
+});

@@ -1,0 +1,60 @@
+import { readFile, writeFile } from "node:fs/promises";
+import { parseArgs } from "node:util";
+import { loadConfig } from "../config.ts";
+import { evaluate, reportTable } from "../evaluation/evaluate.ts";
+import { DEBIAN_FASHION_MNIST, fashionMnistTestSet } from "../evaluation/fashion-mnist-idx.ts";
+import { createRuntime } from "../runtime.ts";
+
+/**
+ * Measures the embedded pack on Fashion-MNIST's 10,000 test images through the service's own
+ * pipeline (PNG decode, CNN, routing, CLIP, ensemble), and optionally writes the table into
+ * the pack's README.  Usage: npm run evaluate:embedded -- [--data DIR] [--limit N] [--write-readme]
+ */
+const { values } = parseArgs({
+  options: {
+    data: { type: "string", default: DEBIAN_FASHION_MNIST },
+    limit: { type: "string" },
+    "write-readme": { type: "boolean", default: false },
+  },
+});
+
+const README_HEADING = "## Accuracy through the service";
+
+const runtime = await createRuntime(loadConfig({ ...process.env, MODEL_PACK: "fashion-mnist" }));
+const { pack } = runtime.models;
+const started = performance.now();
+const report = await evaluate(
+  runtime.classifier,
+  fashionMnistTestSet(
+    values.data,
+    pack.labels,
+    250,
+    values.limit ? Number(values.limit) : undefined,
+  ),
+  (done) => process.stderr.write(`\r${done} images`),
+);
+const seconds = (performance.now() - started) / 1000;
+process.stderr.write("\n");
+const table = reportTable(report);
+console.log(table);
+console.log(JSON.stringify({ ...report, seconds }, null, 2));
+
+if (values["write-readme"]) {
+  const path = pack.file("README.md");
+  const readme = await readFile(path, "utf8");
+  const at = readme.indexOf(README_HEADING);
+  if (at < 0) throw new Error(`${path} has no "${README_HEADING}" section`);
+  const next = readme.indexOf("\n## ", at + README_HEADING.length);
+  const section = [
+    README_HEADING,
+    "",
+    "Measured with `npm run evaluate:embedded` (Fashion-MNIST test split from Debian's",
+    "`dataset-fashion-mnist`, each image encoded as PNG and sent through the service's pipeline,",
+    `default thresholds high ${runtime.config.routing.high} / low ${runtime.config.routing.low}):`,
+    "",
+    table,
+    "",
+  ].join("\n");
+  await writeFile(path, readme.slice(0, at) + section + (next < 0 ? "" : readme.slice(next + 1)));
+  console.log(`updated ${path}`);
+}

@@ -1,0 +1,125 @@
+import { availableParallelism } from "node:os";
+import { z } from "zod";
+
+/** A comma-separated list in one environment variable; blanks are dropped. */
+const commaList = z
+  .string()
+  .default("")
+  .transform((value) =>
+    value
+      .split(",")
+      .map((item) => item.trim())
+      .filter((item) => item.length > 0),
+  );
+
+/** An empty variable (`PORT=` in an env file) means "not set", never 0. */
+const blankAsUnset = (value: unknown) =>
+  typeof value === "string" && value.trim() === "" ? undefined : value;
+const number = () => z.preprocess(blankAsUnset, z.coerce.number());
+const probability = number().pipe(z.number().min(0).max(1));
+const positiveInt = number().pipe(z.number().int().positive());
+
+const thresholds = z.object({
+  VLM_THRESHOLD_HIGH: probability.default(0.85),
+  VLM_THRESHOLD_LOW: probability.default(0.65),
+});
+
+const envSchema = z
+  .object({
+    /** HTTP port. Default 4000. */
+    PORT: number().pipe(z.number().int().min(0).max(65_535)).default(4000),
+    /** Interface to listen on. Default loopback; containers set 0.0.0.0. */
+    HOST: z.string().min(1).default("127.0.0.1"),
+    /** Name of an embedded pack under models/, or a path to a pack folder. Default fashion-mnist. */
+    MODEL_PACK: z.string().min(1).default("fashion-mnist"),
+    /** Where computed label embeddings are cached between starts. Default .cache/ in the working directory. */
+    CACHE_DIR: z.string().min(1).default(".cache"),
+    /** CNN top-1 probability at or above which CLIP is not consulted. Default 0.85. */
+    VLM_THRESHOLD_HIGH: thresholds.shape.VLM_THRESHOLD_HIGH,
+    /** CNN top-1 probability below which CLIP dominates the ensemble. Default 0.65. */
+    VLM_THRESHOLD_LOW: thresholds.shape.VLM_THRESHOLD_LOW,
+    /** Labels whose CNN answers always get a CLIP second opinion. Default none. */
+    VLM_PRIORITY_CLASSES: commaList,
+    /** How long a request waits for CLIP before answering with the CNN alone. Default 500 ms. */
+    VLM_TIMEOUT_MS: positiveInt.default(500),
+    /** onnxruntime intra-op threads per session. Default: all cores (sessions run one at a time). */
+    ORT_INTRA_OP_THREADS: positiveInt.default(availableParallelism()),
+    /** libvips threads per image decode; decodes run in parallel on libuv's pool. Default 1. */
+    SHARP_CONCURRENCY: positiveInt.default(1),
+    /** Largest decoded image, in pixels (width × height). Default 40 megapixels. */
+    IMAGE_MAX_PIXELS: positiveInt.default(40_000_000),
+    /** Smallest accepted side, in pixels: below it there is nothing to classify. Default 8. */
+    IMAGE_MIN_SIDE: positiveInt.default(8),
+    /** Largest accepted upload, in bytes. Default 20 MiB. */
+    UPLOAD_MAX_BYTES: positiveInt.default(20 * 1024 * 1024),
+    /** Most images in one classifyBatch. Default 32. */
+    BATCH_MAX_IMAGES: positiveInt.default(32),
+    /** Most labels in one custom label set. Default 256. */
+    CUSTOM_LABELS_MAX: positiveInt.default(256),
+    /** Serve GraphiQL on /graphql. Default true. */
+    GRAPHIQL: z
+      .enum(["true", "false", "1", "0"])
+      .default("true")
+      .transform((value) => value === "true" || value === "1"),
+  })
+  .refine((env) => env.VLM_THRESHOLD_LOW <= env.VLM_THRESHOLD_HIGH, {
+    message: "VLM_THRESHOLD_LOW must not exceed VLM_THRESHOLD_HIGH",
+    path: ["VLM_THRESHOLD_LOW"],
+    // zod skips object refinements once any field failed; check whenever the thresholds parsed,
+    // so every problem is reported in one go.
+    when: (payload) => thresholds.safeParse(payload.value).success,
+  });
+
+export interface Config {
+  http: { port: number; host: string; graphiql: boolean };
+  modelPack: string;
+  cacheDir: string;
+  routing: {
+    high: number;
+    low: number;
+    priorityClasses: readonly string[];
+  };
+  vlmTimeoutMs: number;
+  threads: { ortIntraOp: number; sharp: number };
+  limits: {
+    maxPixels: number;
+    minSide: number;
+    uploadMaxBytes: number;
+    batchMaxImages: number;
+    customLabelsMax: number;
+  };
+}
+
+/** Thrown with every problem in the environment at once, one per line. */
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+/** Parses the environment once at start-up; everything else receives the result. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((issue) => `  ${issue.path.join(".")}: ${issue.message}`);
+    throw new ConfigError(`invalid configuration:\n${lines.join("\n")}`);
+  }
+  const e = parsed.data;
+  return {
+    http: { port: e.PORT, host: e.HOST, graphiql: e.GRAPHIQL },
+    modelPack: e.MODEL_PACK,
+    cacheDir: e.CACHE_DIR,
+    routing: {
+      high: e.VLM_THRESHOLD_HIGH,
+      low: e.VLM_THRESHOLD_LOW,
+      priorityClasses: e.VLM_PRIORITY_CLASSES,
+    },
+    vlmTimeoutMs: e.VLM_TIMEOUT_MS,
+    threads: { ortIntraOp: e.ORT_INTRA_OP_THREADS, sharp: e.SHARP_CONCURRENCY },
+    limits: {
+      maxPixels: e.IMAGE_MAX_PIXELS,
+      minSide: e.IMAGE_MIN_SIDE,
+      uploadMaxBytes: e.UPLOAD_MAX_BYTES,
+      batchMaxImages: e.BATCH_MAX_IMAGES,
+      customLabelsMax: e.CUSTOM_LABELS_MAX,
+    },
+  };
+}

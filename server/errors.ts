@@ -1,0 +1,44 @@
+import { GraphQLError } from "graphql";
+
+/** Codes a client can branch on; each is a user's mistake, never a server fault. */
+export const userErrorCodes = [
+  "BAD_USER_INPUT",
+  "EMPTY_FILE",
+  "FILE_TOO_LARGE",
+  "INVALID_IMAGE",
+  "UNSUPPORTED_IMAGE_FORMAT",
+  "IMAGE_TOO_SMALL",
+  "IMAGE_TOO_LARGE",
+] as const;
+
+export type UserErrorCode = (typeof userErrorCodes)[number];
+
+const httpStatusByCode: Record<UserErrorCode, number> = {
+  BAD_USER_INPUT: 400,
+  EMPTY_FILE: 400,
+  FILE_TOO_LARGE: 413,
+  INVALID_IMAGE: 400,
+  UNSUPPORTED_IMAGE_FORMAT: 415,
+  IMAGE_TOO_SMALL: 400,
+  IMAGE_TOO_LARGE: 413,
+};
+
+/**
+ * A mistake in what the client sent. Yoga shows its message and code unmasked;
+ * every other error is masked as an internal one.
+ */
+export class UserError extends GraphQLError {
+  readonly code: UserErrorCode;
+
+  constructor(code: UserErrorCode, message: string) {
+    super(message, {
+      extensions: { code, http: { status: httpStatusByCode[code] } },
+    });
+    this.code = code;
+  }
+}
+
+export const badInput = (message: string) => new UserError("BAD_USER_INPUT", message);
+export const invalidImage = (message: string) => new UserError("INVALID_IMAGE", message);
+export const unsupportedFormat = (format: string) =>
+  new UserError("UNSUPPORTED_IMAGE_FORMAT", `image format "${format}" is not supported`);

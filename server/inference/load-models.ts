@@ -1,0 +1,137 @@
+import type { ModelPack } from "../packs/load-pack.ts";
+import { loadPreprocessorConfig } from "../preprocess/preprocessor-config.ts";
+import { loadClipTokenizer } from "../tokenizer/clip-tokenizer.ts";
+import { type ClipTextModel, createClipText } from "./clip-text.ts";
+import { type ClipVisionModel, createClipVision } from "./clip-vision.ts";
+import { type CnnModel, createCnn } from "./cnn.ts";
+import {
+  cachedLabelEmbeddings,
+  type LabelEmbeddings,
+  readLabelEmbeddings,
+} from "./label-embeddings.ts";
+import { openOnnxModel, type SessionOptions } from "./onnx-session.ts";
+
+/** CLIP's two towers and the pack's label embeddings. */
+export interface ClipModels {
+  readonly vision: ClipVisionModel;
+  readonly text: ClipTextModel;
+  readonly labelEmbeddings: LabelEmbeddings;
+  /** Multiplies cosine similarities before the softmax (CLIP's learned temperature). */
+  readonly logitScale: number;
+  /** Where the label embeddings came from: the pack's file, the disk cache, or computed now. */
+  readonly labelEmbeddingsSource: "pack" | "cache" | "computed";
+}
+
+export interface Models {
+  readonly pack: ModelPack;
+  readonly cnn: CnnModel;
+  /** null when the pack has no CLIP, or it failed to load (the service still answers with the CNN). */
+  readonly clip: ClipModels | null;
+  readonly clipUnavailableReason: string | null;
+}
+
+export interface LoadOptions extends SessionOptions {
+  cacheDir: string;
+  log?: (message: string) => void;
+}
+
+/**
+ * Opens every model of a pack. A broken CNN stops the start (there is nothing to serve);
+ * a broken CLIP is reported and the service runs without a second opinion.
+ */
+export async function loadModels(pack: ModelPack, options: LoadOptions): Promise<Models> {
+  const c = pack.manifest.cnn;
+  const cnn = createCnn({
+    model: await openOnnxModel(
+      pack.file(c.model),
+      { inputs: [c.input], outputs: [c.output] },
+      options,
+    ),
+    input: c.input,
+    output: c.output,
+    outputKind: c.output_kind,
+    preprocess: await loadPreprocessorConfig(pack.file(c.preprocess)),
+  });
+  if (!pack.manifest.clip) {
+    return { pack, cnn, clip: null, clipUnavailableReason: "the model pack has no CLIP model" };
+  }
+  try {
+    const clip = await loadClip(pack, options);
+    if (clip.labelEmbeddings.labels.length !== pack.labels.length)
+      throw new Error("label count mismatch");
+    return { pack, cnn, clip, clipUnavailableReason: null };
+  } catch (error) {
+    const reason = `CLIP failed to load: ${(error as Error).message}`;
+    options.log?.(reason);
+    return { pack, cnn, clip: null, clipUnavailableReason: reason };
+  }
+}
+
+async function loadClip(pack: ModelPack, options: LoadOptions): Promise<ClipModels> {
+  const m = pack.manifest.clip;
+  if (!m) throw new Error("the model pack has no CLIP model");
+  const tokenizer = await loadClipTokenizer(
+    { vocab: pack.file(m.tokenizer.vocab), merges: pack.file(m.tokenizer.merges) },
+    m.text.context_length,
+  );
+  const textInputs = m.text.needs_attention_mask
+    ? [m.text.input, "attention_mask"]
+    : [m.text.input];
+  const text = createClipText({
+    model: await openOnnxModel(
+      pack.file(m.text.model),
+      { inputs: textInputs, outputs: [m.text.output] },
+      options,
+    ),
+    tokenizer,
+    input: m.text.input,
+    output: m.text.output,
+    needsAttentionMask: m.text.needs_attention_mask,
+  });
+  const vision = createClipVision({
+    model: await openOnnxModel(
+      pack.file(m.vision.model),
+      { inputs: [m.vision.input], outputs: [m.vision.output] },
+      options,
+    ),
+    input: m.vision.input,
+    output: m.vision.output,
+    preprocess: await loadPreprocessorConfig(pack.file(m.preprocess)),
+  });
+
+  if (m.text_embeddings) {
+    const [rows, dim] = m.text_embeddings.shape;
+    if (rows !== pack.labels.length) {
+      throw new Error(`text_embeddings has ${rows} rows for ${pack.labels.length} labels`);
+    }
+    const labelEmbeddings = await readLabelEmbeddings(
+      pack.file(m.text_embeddings.file),
+      pack.labels,
+      dim,
+    );
+    return {
+      vision,
+      text,
+      labelEmbeddings,
+      logitScale: m.logit_scale,
+      labelEmbeddingsSource: "pack",
+    };
+  }
+  const cached = await cachedLabelEmbeddings({
+    text,
+    textModelPath: pack.file(m.text.model),
+    labels: pack.labels,
+    templates: pack.templates,
+    cacheDir: options.cacheDir,
+  });
+  options.log?.(
+    `label embeddings ${cached.fromCache ? "read from" : "computed and written to"} ${cached.cacheFile}`,
+  );
+  return {
+    vision,
+    text,
+    labelEmbeddings: cached.embeddings,
+    logitScale: m.logit_scale,
+    labelEmbeddingsSource: cached.fromCache ? "cache" : "computed",
+  };
+}

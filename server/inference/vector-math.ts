@@ -1,0 +1,47 @@
+/** Numerically stable softmax (shifts by the max so large logits cannot overflow). */
+export function softmax(logits: ArrayLike<number>, scale = 1): Float32Array {
+  const out = new Float32Array(logits.length);
+  let max = -Infinity;
+  for (let i = 0; i < logits.length; i++) max = Math.max(max, (logits[i] as number) * scale);
+  let sum = 0;
+  for (let i = 0; i < logits.length; i++) {
+    const e = Math.exp((logits[i] as number) * scale - max);
+    out[i] = e;
+    sum += e;
+  }
+  for (let i = 0; i < out.length; i++) out[i] = (out[i] as number) / sum;
+  return out;
+}
+
+/** Unit-length copy; a zero vector stays zero rather than becoming NaN. */
+export function l2Normalise(vector: Float32Array): Float32Array {
+  let sum = 0;
+  for (const value of vector) sum += value * value;
+  const norm = Math.sqrt(sum);
+  const out = new Float32Array(vector.length);
+  if (norm === 0) return out;
+  for (let i = 0; i < vector.length; i++) out[i] = (vector[i] as number) / norm;
+  return out;
+}
+
+/** rows (n × dim, row-major) · vector → n dot products. */
+export function matVec(rows: Float32Array, dim: number, vector: Float32Array): Float32Array {
+  if (vector.length !== dim) throw new Error(`vector has ${vector.length} values, expected ${dim}`);
+  const count = rows.length / dim;
+  const out = new Float32Array(count);
+  for (let r = 0; r < count; r++) {
+    let dot = 0;
+    const base = r * dim;
+    for (let i = 0; i < dim; i++) dot += (rows[base + i] as number) * (vector[i] as number);
+    out[r] = dot;
+  }
+  return out;
+}
+
+/** Index of the largest value (first one on ties). */
+export function argMax(values: ArrayLike<number>): number {
+  let best = 0;
+  for (let i = 1; i < values.length; i++)
+    if ((values[i] as number) > (values[best] as number)) best = i;
+  return best;
+}

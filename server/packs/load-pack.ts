@@ -1,0 +1,67 @@
+import { existsSync } from "node:fs";
+import { readFile } from "node:fs/promises";
+import { dirname, isAbsolute, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { type PackManifest, packManifestSchema } from "./manifest.ts";
+
+/** Folder holding the packs that ship with the service, each in a folder of its own name. */
+export const EMBEDDED_PACKS_DIR = resolve(dirname(fileURLToPath(import.meta.url)), "../../models");
+
+/** A pack's manifest with its labels and templates read, and a resolver for its relative paths. */
+export interface ModelPack {
+  readonly name: string;
+  readonly dir: string;
+  readonly manifest: PackManifest;
+  readonly labels: readonly string[];
+  /** Prompt templates with one "{}" each; a bare "{}" when the pack has none. */
+  readonly templates: readonly string[];
+  file(relative: string): string;
+}
+
+/** `MODEL_PACK` is the name of an embedded pack, or a path (absolute, or containing a slash). */
+export function resolvePackDir(nameOrPath: string): string {
+  const looksLikePath =
+    isAbsolute(nameOrPath) || nameOrPath.includes("/") || nameOrPath.startsWith(".");
+  return looksLikePath ? resolve(nameOrPath) : join(EMBEDDED_PACKS_DIR, nameOrPath);
+}
+
+export async function loadPack(nameOrPath: string): Promise<ModelPack> {
+  const dir = resolvePackDir(nameOrPath);
+  const manifestPath = join(dir, "pack.json");
+  if (!existsSync(manifestPath)) {
+    throw new Error(`model pack "${nameOrPath}": no pack.json in ${dir}`);
+  }
+  const parsed = packManifestSchema.safeParse(await readJson(manifestPath));
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`);
+    throw new Error(`${manifestPath} is invalid:\n  ${problems.join("\n  ")}`);
+  }
+  const manifest = parsed.data;
+  const file = (relative: string) => resolve(dir, relative);
+
+  const labels = await readStringArray(file(manifest.labels));
+  if (new Set(labels).size === 0) throw new Error(`${manifest.labels}: no labels`);
+  const templates = manifest.clip?.templates
+    ? await readStringArray(file(manifest.clip.templates))
+    : ["{}"];
+  const badTemplate = templates.find((t) => !t.includes("{}"));
+  if (badTemplate !== undefined) throw new Error(`template "${badTemplate}" has no "{}"`);
+
+  return { name: manifest.name, dir, manifest, labels, templates, file };
+}
+
+async function readJson(path: string): Promise<unknown> {
+  try {
+    return JSON.parse(await readFile(path, "utf8"));
+  } catch (error) {
+    throw new Error(`cannot read ${path}: ${(error as Error).message}`, { cause: error });
+  }
+}
+
+async function readStringArray(path: string): Promise<string[]> {
+  const value = await readJson(path);
+  if (!Array.isArray(value) || !value.every((item) => typeof item === "string")) {
+    throw new Error(`${path} must be a JSON array of strings`);
+  }
+  return value;
+}

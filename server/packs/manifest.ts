@@ -1,0 +1,45 @@
+import { z } from "zod";
+
+/** One ONNX model inside a pack: the file and the tensor names the server feeds and fetches. */
+const tensorModel = z.object({
+  model: z.string().min(1),
+  input: z.string().min(1),
+  output: z.string().min(1),
+});
+
+/**
+ * The `pack.json` manifest. Every path is relative to the pack folder.
+ * Field names follow the reference pack (imagenet-mini), whose README documents each one.
+ */
+export const packManifestSchema = z.object({
+  name: z.string().min(1),
+  description: z.string().default(""),
+  labels: z.string().min(1),
+  cnn: tensorModel.extend({
+    output_kind: z.enum(["logits", "probabilities"]).default("logits"),
+    preprocess: z.string().min(1),
+  }),
+  clip: z
+    .object({
+      vision: tensorModel,
+      text: tensorModel.extend({
+        context_length: z.number().int().min(2),
+        needs_attention_mask: z.boolean().default(false),
+      }),
+      tokenizer: z.object({ vocab: z.string().min(1), merges: z.string().min(1) }),
+      preprocess: z.string().min(1),
+      templates: z.string().min(1).optional(),
+      logit_scale: z.number().positive(),
+      text_embeddings: z
+        .object({
+          file: z.string().min(1),
+          shape: z.tuple([z.number().int().positive(), z.number().int().positive()]),
+          dtype: z.literal("float32"),
+          layout: z.string().optional(),
+        })
+        .optional(),
+    })
+    .optional(),
+});
+
+export type PackManifest = z.infer<typeof packManifestSchema>;
