@@ -1,6 +1,7 @@
 import { lexicographicSortSchema, printSchema } from "graphql";
 import { builder } from "./builder.ts";
 import "./resolvers/classify.ts";
+import "./resolvers/feedback.ts";
 import "./resolvers/service.ts";
 
 /** The executable schema: every type and resolver registered on the builder. */

@@ -7,6 +7,9 @@ while read -r command package; do
   [ -z "$command" ] && continue
   command -v "$command" >/dev/null 2>&1 || needed+=("$package")
 done <<'EOF_TOOLS'
+promtool prometheus
+jsonnet jsonnet
+docker-compose docker-compose
 EOF_TOOLS
 if [ ${#needed[@]} -gt 0 ]; then
   echo "== installing ${needed[*]}"

@@ -1,3 +1,4 @@
+import { usePrometheus } from "@graphql-yoga/plugin-prometheus";
 import { createFetch } from "@whatwg-node/fetch";
 import { createYoga, useReadinessCheck } from "graphql-yoga";
 import type { GraphQLContext } from "../schema/context.ts";
@@ -18,7 +19,10 @@ query About {
 }
 `;
 
-/** The HTTP handler: GraphQL (+ GraphiQL) on /graphql, liveness on /health, readiness on /ready. */
+/**
+ * The HTTP handler: GraphQL (+ GraphiQL) on /graphql, liveness on /health, readiness on /ready,
+ * Prometheus metrics on /metrics.
+ */
 export function createApp(runtime: Runtime) {
   const { limits, http } = runtime.config;
   return createYoga<Record<string, unknown>, GraphQLContext>({
@@ -39,12 +43,35 @@ export function createApp(runtime: Runtime) {
     }),
     context: () => ({ runtime, loadImage: createImageLoaders(runtime.classifier) }),
     plugins: [
+      // GraphQL request metrics (RED) on the service's registry, and /metrics for Prometheus.
+      usePrometheus({
+        registry: runtime.metrics.registry,
+        endpoint: "/metrics",
+        // Only what the dashboard reads; the plugin enables the rest unless told not to.
+        metrics: {
+          graphql_yoga_http_duration: true,
+          graphql_envelop_request: true,
+          graphql_envelop_request_duration: true,
+          graphql_envelop_error_result: true,
+          graphql_envelop_phase_execute: true,
+          graphql_envelop_phase_parse: false,
+          graphql_envelop_phase_validate: false,
+          graphql_envelop_phase_context: false,
+          graphql_envelop_phase_subscribe: false,
+          graphql_envelop_request_time_summary: false,
+          graphql_envelop_schema_change: false,
+          graphql_envelop_deprecated_field: false,
+        },
+        // No url label: every distinct URL (ports, query strings) would be its own series.
+        labels: { method: true, statusCode: true, url: false },
+      }),
       useReadinessCheck({
         endpoint: "/ready",
         check: () => {
-          const { models, warmUpSeconds } = runtime;
+          const { models, warmUpSeconds, lifecycle } = runtime;
           const body = {
-            ready: warmUpSeconds !== null,
+            ready: warmUpSeconds !== null && !lifecycle.draining,
+            draining: lifecycle.draining,
             pack: models.pack.name,
             cnn: "loaded",
             vlm: models.clip ? "loaded" : "unavailable",

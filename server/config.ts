@@ -42,6 +42,32 @@ const envSchema = z
     VLM_PRIORITY_CLASSES: commaList,
     /** How long a request waits for CLIP before answering with the CNN alone. Default 500 ms. */
     VLM_TIMEOUT_MS: positiveInt.default(500),
+    /** Which CLIP files to run when a pack has several. Default int8 (fp16 only helps on GPUs). */
+    VLM_PRECISION: z.enum(["int8", "fp32", "fp16"]).default("int8"),
+    /** Most images per model call in the cross-request batcher. Default 8. */
+    BATCH_MAX_SIZE: positiveInt.default(8),
+    /** Longest a queued image waits for a partial batch while a model slot is free. Default 50 ms. */
+    BATCH_MAX_WAIT_MS: positiveInt.default(50),
+    /** CLIP images waiting beyond which requests fall back as OVERLOADED. Default 64. */
+    VLM_QUEUE_MAX: positiveInt.default(64),
+    /** CNN images waiting beyond which requests are refused as OVERLOADED. Default 1024. */
+    CNN_QUEUE_MAX: positiveInt.default(1024),
+    /** Bytes of CLIP image embeddings kept in memory (LRU). Default 64 MiB. */
+    EMBEDDING_CACHE_BYTES: positiveInt.default(64 * 1024 * 1024),
+    /** Consecutive CLIP failures that open the circuit breaker. Default 5. */
+    VLM_BREAKER_FAILURES: positiveInt.default(5),
+    /** How long an open breaker waits before one trial CLIP call. Default 10000 ms. */
+    VLM_BREAKER_RESET_MS: positiveInt.default(10_000),
+    /** Answers kept for feedback (oldest dropped first). Default 100,000. */
+    PREDICTION_STORE_MAX: positiveInt.default(100_000),
+    /** How long an answer can receive feedback. Default 86,400 s (a day). */
+    PREDICTION_TTL_SECONDS: positiveInt.default(86_400),
+    /** Feedbacks the accuracy delta is computed over. Default 500. */
+    FEEDBACK_WINDOW: positiveInt.default(500),
+    /** OTLP/HTTP collector for traces, e.g. http://127.0.0.1:4318. Default none: tracing off. */
+    OTEL_EXPORTER_OTLP_ENDPOINT: z.url().optional(),
+    /** service.name on every span. Default vision-classify. */
+    OTEL_SERVICE_NAME: z.string().min(1).default("vision-classify"),
     /** onnxruntime intra-op threads per session. Default: all cores (sessions run one at a time). */
     ORT_INTRA_OP_THREADS: positiveInt.default(availableParallelism()),
     /** libvips threads per image decode; decodes run in parallel on libuv's pool. Default 1. */
@@ -80,7 +106,13 @@ export interface Config {
     priorityClasses: readonly string[];
   };
   vlmTimeoutMs: number;
+  vlmPrecision: "int8" | "fp32" | "fp16";
+  batching: { maxBatchSize: number; maxWaitMs: number; vlmQueueMax: number; cnnQueueMax: number };
+  embeddingCacheBytes: number;
+  feedback: { storeMax: number; ttlMs: number; window: number };
+  breaker: { failures: number; resetMs: number };
   threads: { ortIntraOp: number; sharp: number };
+  tracing: { endpoint: string | null; serviceName: string; timeoutMs: number };
   limits: {
     maxPixels: number;
     minSide: number;
@@ -113,7 +145,26 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       priorityClasses: e.VLM_PRIORITY_CLASSES,
     },
     vlmTimeoutMs: e.VLM_TIMEOUT_MS,
+    vlmPrecision: e.VLM_PRECISION,
+    batching: {
+      maxBatchSize: e.BATCH_MAX_SIZE,
+      maxWaitMs: e.BATCH_MAX_WAIT_MS,
+      vlmQueueMax: e.VLM_QUEUE_MAX,
+      cnnQueueMax: e.CNN_QUEUE_MAX,
+    },
+    embeddingCacheBytes: e.EMBEDDING_CACHE_BYTES,
+    feedback: {
+      storeMax: e.PREDICTION_STORE_MAX,
+      ttlMs: e.PREDICTION_TTL_SECONDS * 1000,
+      window: e.FEEDBACK_WINDOW,
+    },
+    breaker: { failures: e.VLM_BREAKER_FAILURES, resetMs: e.VLM_BREAKER_RESET_MS },
     threads: { ortIntraOp: e.ORT_INTRA_OP_THREADS, sharp: e.SHARP_CONCURRENCY },
+    tracing: {
+      endpoint: e.OTEL_EXPORTER_OTLP_ENDPOINT ?? null,
+      serviceName: e.OTEL_SERVICE_NAME,
+      timeoutMs: 2000,
+    },
     limits: {
       maxPixels: e.IMAGE_MAX_PIXELS,
       minSide: e.IMAGE_MIN_SIDE,

@@ -1,6 +1,9 @@
 import { GraphQLError } from "graphql";
 
-/** Codes a client can branch on; each is a user's mistake, never a server fault. */
+/**
+ * Codes a client can branch on: its own mistakes, and OVERLOADED (retry later). Anything else
+ * is a server fault, masked by yoga.
+ */
 export const userErrorCodes = [
   "BAD_USER_INPUT",
   "EMPTY_FILE",
@@ -9,6 +12,10 @@ export const userErrorCodes = [
   "UNSUPPORTED_IMAGE_FORMAT",
   "IMAGE_TOO_SMALL",
   "IMAGE_TOO_LARGE",
+  "UNKNOWN_PREDICTION",
+  "UNKNOWN_LABEL",
+  "DUPLICATE_FEEDBACK",
+  "OVERLOADED",
 ] as const;
 
 export type UserErrorCode = (typeof userErrorCodes)[number];
@@ -21,11 +28,15 @@ const httpStatusByCode: Record<UserErrorCode, number> = {
   UNSUPPORTED_IMAGE_FORMAT: 415,
   IMAGE_TOO_SMALL: 400,
   IMAGE_TOO_LARGE: 413,
+  UNKNOWN_PREDICTION: 404,
+  UNKNOWN_LABEL: 400,
+  DUPLICATE_FEEDBACK: 409,
+  OVERLOADED: 503,
 };
 
 /**
- * A mistake in what the client sent. Yoga shows its message and code unmasked;
- * every other error is masked as an internal one.
+ * An error the client is meant to read: what it sent was wrong, or it should retry later.
+ * Yoga shows its message and code unmasked; every other error is masked as an internal one.
  */
 export class UserError extends GraphQLError {
   readonly code: UserErrorCode;

@@ -2,28 +2,48 @@ import { createServer } from "node:http";
 import { createApp } from "./app.ts";
 import { ConfigError, loadConfig } from "./config.ts";
 import { createRuntime } from "./runtime.ts";
+import { startTracing } from "./telemetry/tracing-sdk.ts";
 
 const log = (message: string) => console.log(`[classify] ${message}`);
+// In-flight requests get this long to finish after SIGTERM before the process exits anyway.
+const DRAIN_DEADLINE_MS = 10_000;
 
 async function main() {
   const config = loadConfig();
+  const tracing = startTracing(config.tracing);
   const runtime = await createRuntime(config, log);
   const { pack, clip, clipUnavailableReason } = runtime.models;
   log(`model pack "${pack.name}" from ${pack.dir}: ${pack.labels.length} labels`);
   log(
     clip
-      ? `CLIP ready (label embeddings from ${clip.labelEmbeddingsSource})`
+      ? `CLIP ready (${clip.vision.model.path}, label embeddings from ${clip.labelEmbeddingsSource})`
       : `CLIP unavailable: ${clipUnavailableReason}`,
   );
   log(`warm-up inference took ${(runtime.warmUpSeconds ?? 0).toFixed(3)} s`);
+  if (tracing.enabled) log(`tracing to ${config.tracing.endpoint}`);
 
   const server = createServer(createApp(runtime));
   server.listen(config.http.port, config.http.host, () => {
     log(`GraphQL and GraphiQL on http://${config.http.host}:${config.http.port}/graphql`);
   });
-  const stop = () => server.close(() => process.exit(0));
-  process.once("SIGTERM", stop);
-  process.once("SIGINT", stop);
+
+  const shutdown = (signal: string) => {
+    log(`${signal}: draining (readiness now fails, no new connections)`);
+    runtime.lifecycle.draining = true;
+    const deadline = setTimeout(() => {
+      log("drain deadline reached; exiting with requests still open");
+      process.exit(0);
+    }, DRAIN_DEADLINE_MS);
+    deadline.unref();
+    server.close(async () => {
+      await tracing.shutdown();
+      log("drained; bye");
+      process.exit(0);
+    });
+    server.closeIdleConnections();
+  };
+  process.once("SIGTERM", () => shutdown("SIGTERM"));
+  process.once("SIGINT", () => shutdown("SIGINT"));
 }
 
 main().catch((error) => {

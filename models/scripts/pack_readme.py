@@ -38,7 +38,7 @@ def _files_table(files):
     for path, size, digest in files:
         if path in FILE_NOTES:
             lines.append(f"| `{path}` | {_n(size)} | `{digest}` | {FILE_NOTES[path]} |")
-    lines.append(f"| `samples/*.png` | {_n(sum(f[1] for f in pngs))} in {len(pngs)} files | (below) | "
+    lines.append(f"| `samples/*.png` | {_n(sum(f[1] for f in pngs))} in {len(pngs)} files | see Samples | "
                  "test-set images, 28×28 8-bit greyscale PNG |")
     unknown = [f[0] for f in files if f[0] not in FILE_NOTES and f not in pngs]
     if unknown:
@@ -62,13 +62,18 @@ def render(f, old=None):
     total = sum(x[1] for x in f["files"])
     names = "\n".join(f"| {i} | {lab} | {', '.join(n for n in f['class_names'][i][1:])} |"
                       for i, lab in enumerate(f["labels"]))
-    sample_lines = "\n".join(f"| `{name}` | {c} | {lab} |" for name, c, lab in f["samples"])
+    png_info = {path: (size, digest) for path, size, digest in f["files"]}
+    sample_lines = "\n".join(
+        f"| `{name}` | {c} | {lab} | {_n(png_info['samples/' + name][0])} | `{png_info['samples/' + name][1]}` |"
+        for name, c, lab in f["samples"])
     confusion = "\n".join(
         f"| {lab} | {f['cnn_confusion'][i][i] / sum(f['cnn_confusion'][i]):.3f} | "
         f"{f['clip_confusion'][i][i] / sum(f['clip_confusion'][i]):.3f} |"
         for i, lab in enumerate(f["labels"]))
-    templates = "  ".join(f'"{t}"' for t in f["templates"])
-    train_templates = "  ".join(f'"{t}"' for t in f["train_templates"])
+    templates = "\n".join(f'"{t}"' for t in f["templates"])
+    train_templates = "\n".join(f'"{t}"' for t in f["train_templates"])
+    syn = ", ".join(f"`{w}`" for w in f["synonym_labels"])
+    unseen = ", ".join(f"`{w}`" for w in f["unseen_labels"])
     whole, pretokens = f["whole_pretokens"]
 
     def tensor(kind_name):
@@ -104,7 +109,9 @@ The whole pack is {_n(total)} bytes, plus this README. It has two parts:
 each (table below). It knows clothing words, not language. A run-time label
 made of those words (`sneakers`, `handbag`, `jumper`, …) works; other words
 fall back to sub-word or byte tokens that it never learned, so zero-shot
-beyond the synonyms is weak.
+beyond the synonyms is weak. On the test set (see Accuracy), one trained
+synonym per class as labels gives {_pct(acc['clip_synonym_labels']['top1'])}
+top-1; ten clothing words it never saw give {_pct(acc['clip_unseen_labels']['top1'])}.
 
 The images are Fashion-MNIST's: a light object centred on a **black**
 background, 28×28. Photos that look different (a dark object on a white
@@ -236,7 +243,7 @@ rewrites every file in this folder. It needs Debian's `python3-torch`,
   causal mask); a final LayerNorm; the state at the end token; a linear
   64 → {f['embed_dim']} with no bias.
 - **Contrastive training** of both towers together, CLIP-style, seed
-  {f['clip_seed']}: each step takes 128 training images and 4 sets of 10 class
+  {f['clip_seed']}: each step takes 256 training images and 4 sets of 10 class
   prompts. Each prompt is a random training template with, half of the time,
   the label itself and otherwise a random synonym. Per set: image→text
   cross-entropy over the 10 prompts, text→image cross-entropy with a uniform
@@ -253,8 +260,13 @@ rewrites every file in this folder. It needs Debian's `python3-torch`,
   {f['checks']['vision']:.1e}, text tower {f['checks']['text']:.1e}.
 - **Determinism.** `torch.manual_seed`, numpy and `random` seeds,
   `torch.use_deterministic_algorithms(True)`, `torch.set_num_threads(2)`.
-  Re-running the command on the same software rewrites identical files.
-  Training takes about 9 minutes on a 2-core CPU.
+  Re-running the command on the same software rewrites identical files
+  (Debian's PyTorch does its matrix products through the system BLAS, so
+  another BLAS may change the last bits).
+- **Time.** Four builds took 11–14 minutes each on a 2-core CPU that other
+  jobs were using at the same time (training: CNN 4–6 minutes, CLIP towers
+  6–7 minutes). On an idle machine training should take about 7–8 minutes
+  (estimated from step rates measured at lighter load).
 
 Training templates ({len(f['train_templates'])}):
 
@@ -284,8 +296,8 @@ greyscale PNGs with the dataset's pixel values unchanged. Names are
 other than a letter, digit or `-` replaced by `_`. `samples/labels.tsv` is
 tab-separated with the header `file	class_index	label`.
 
-| file | class_index | label |
-|---|---|---|
+| file | class_index | label | bytes | sha256 |
+|---|---|---|---|---|
 {sample_lines}
 
 ## Accuracy
@@ -311,6 +323,17 @@ Per-class top-1 (recall):
 | class | CNN | CLIP path |
 |---|---|---|
 {confusion}
+
+Run-time labels: the CLIP path with other label words in place of
+`labels.json` (same 8 templates, embedded through `clip/text_model.onnx`),
+same test images:
+
+| labels | top-1 | top-5 |
+|---|---|---|
+| one trained synonym per class: {syn} | {_pct(acc['clip_synonym_labels']['top1'])} | {_pct(acc['clip_synonym_labels']['top5'])} |
+| words that never occur in training: {unseen} | {_pct(acc['clip_unseen_labels']['top1'])} | {_pct(acc['clip_unseen_labels']['top5'])} |
+
+The second row is what "zero-shot is weak" means here.
 
 Measured through the service's own pipeline: see `npm run evaluate:embedded`.
 

@@ -71,6 +71,14 @@ CLASS_NAMES = [
 ]
 
 
+# Run-time label sets the build evaluates the CLIP path with (not used in training):
+# one trained synonym per class, and words that never occur in the corpus.
+SYNONYM_LABELS = ["t-shirt", "pants", "sweater", "gown", "jacket",
+                  "sandals", "blouse", "sneakers", "handbag", "boot"]
+UNSEEN_LABELS = ["polo", "leggings", "hoodie", "robe", "raincoat",
+                 "espadrille", "flannel", "loafer", "clutch", "galosh"]
+
+
 def corpus():
     """Every prompt string the tokenizer should cover: all templates x all names."""
     out = []

@@ -113,7 +113,7 @@ def clip_loss(img, txt, y, scale):
 
 
 def train_clip(x, y, tokenizer, context_length, epochs, seed, embed_dim=64, groups=4,
-               batch_size=128, log=None):
+               batch_size=256, log=None):
     """Train the image and text towers contrastively. Each step draws `groups`
     fresh sets of 10 class prompts; the loss is averaged over the sets."""
     seed_all(seed)
@@ -135,6 +135,7 @@ def train_clip(x, y, tokenizer, context_length, epochs, seed, embed_dim=64, grou
     for step, total, idx in _batches(x.shape[0], batch_size, epochs, gen):
         img = F.normalize(vision(_flip(x[idx], gen)), dim=-1)
         ids = torch.tensor([row for _ in range(groups) for row in sampler.one_per_class()])
+        ids = ids[:, :int(ids.argmax(1).max()) + 1]  # drop all-padding columns; the causal mask makes this exact
         txt = F.normalize(text(ids), dim=-1).reshape(groups, 10, -1)
         s = scale()
         loss = sum(clip_loss(img, txt[g], y[idx], s) for g in range(groups)) / groups

@@ -1,9 +1,7 @@
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { pngClaimingSize, solidPng, truncatedJpeg } from "../../server/testing/image-fixtures.ts";
 import { multipartRequest } from "../../server/testing/multipart.ts";
-import { EMBEDDED_SAMPLES, parseTsv } from "../../server/testing/shared-data.ts";
+import { loadEmbeddedSamples } from "../../server/testing/shared-data.ts";
 import {
   CLASSIFY,
   CLASSIFY_BATCH,
@@ -19,11 +17,7 @@ interface BatchItem extends Partial<ClassificationResult> {
   message?: string;
 }
 
-const samples = parseTsv(readFileSync(join(EMBEDDED_SAMPLES, "labels.tsv"), "utf8")).map((row) => ({
-  file: row.file as string,
-  label: row.label as string,
-  bytes: readFileSync(join(EMBEDDED_SAMPLES, row.file as string)),
-}));
+const samples = loadEmbeddedSamples();
 const sample = (i: number) => samples[i] as (typeof samples)[number];
 const png = (bytes: Uint8Array, path = "variables.image") => ({ path, bytes, type: "image/png" });
 

@@ -1,5 +1,6 @@
 import { badInput, UserError } from "../../server/errors.ts";
 import { parseClassifyOptions } from "../../server/pipeline/options.ts";
+import { withSpan } from "../../server/telemetry/tracing.ts";
 import { readUpload } from "../../server/upload.ts";
 import { builder } from "../builder.ts";
 import { ClassificationRef } from "../types/classification.ts";
@@ -15,11 +16,13 @@ builder.mutationField("classify", (t) =>
       image: t.arg({ type: "File", required: true }),
       options: t.arg({ type: ClassifyOptionsInput, required: false }),
     },
-    resolve: async (_, args, { runtime, loadImage }) => {
-      const options = parseClassifyOptions(args.options, runtime.config.limits);
-      const image = await readUpload(args.image, runtime.config.limits.uploadMaxBytes);
-      return loadImage(image, options);
-    },
+    resolve: (_, args, { runtime, loadImage }) =>
+      withSpan("classify", { "images.count": 1 }, async (span) => {
+        const options = parseClassifyOptions(args.options, runtime.config.limits);
+        span.setAttribute("vlm.mode", options.vlm);
+        const image = await readUpload(args.image, runtime.config.limits.uploadMaxBytes);
+        return loadImage(image, options);
+      }),
   }),
 );
 
@@ -32,22 +35,23 @@ builder.mutationField("classifyBatch", (t) =>
       images: t.arg({ type: ["File"], required: true }),
       options: t.arg({ type: ClassifyOptionsInput, required: false }),
     },
-    resolve: async (_, args, { runtime, loadImage }) => {
-      const { limits } = runtime.config;
-      const options = parseClassifyOptions(args.options, limits);
-      if (args.images.length === 0 || args.images.length > limits.batchMaxImages) {
-        throw badInput(`images must have between 1 and ${limits.batchMaxImages} files`);
-      }
-      return Promise.all(
-        args.images.map(async (file, index): Promise<ClassifyResult> => {
-          try {
-            return await loadImage(await readUpload(file, limits.uploadMaxBytes), options);
-          } catch (error) {
-            if (error instanceof UserError) return { index, error };
-            throw error;
-          }
-        }),
-      );
-    },
+    resolve: (_, args, { runtime, loadImage }) =>
+      withSpan("classifyBatch", { "images.count": args.images.length }, async () => {
+        const { limits } = runtime.config;
+        const options = parseClassifyOptions(args.options, limits);
+        if (args.images.length === 0 || args.images.length > limits.batchMaxImages) {
+          throw badInput(`images must have between 1 and ${limits.batchMaxImages} files`);
+        }
+        return Promise.all(
+          args.images.map(async (file, index): Promise<ClassifyResult> => {
+            try {
+              return await loadImage(await readUpload(file, limits.uploadMaxBytes), options);
+            } catch (error) {
+              if (error instanceof UserError) return { index, error };
+              throw error;
+            }
+          }),
+        );
+      }),
   }),
 );

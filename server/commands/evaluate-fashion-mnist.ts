@@ -1,9 +1,8 @@
 import { readFile, writeFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
-import { loadConfig } from "../config.ts";
 import { evaluate, reportTable } from "../evaluation/evaluate.ts";
+import { createEvaluationRuntime } from "../evaluation/evaluation-runtime.ts";
 import { DEBIAN_FASHION_MNIST, fashionMnistTestSet } from "../evaluation/fashion-mnist-idx.ts";
-import { createRuntime } from "../runtime.ts";
 
 /**
  * Measures the embedded pack on Fashion-MNIST's 10,000 test images through the service's own
@@ -20,7 +19,7 @@ const { values } = parseArgs({
 
 const README_HEADING = "## Accuracy through the service";
 
-const runtime = await createRuntime(loadConfig({ ...process.env, MODEL_PACK: "fashion-mnist" }));
+const { runtime, batchSize } = await createEvaluationRuntime("fashion-mnist");
 const { pack } = runtime.models;
 const started = performance.now();
 const report = await evaluate(

@@ -27,6 +27,17 @@ export interface EvaluationReport {
   routedToClip: number;
   /** Images that could not be classified (decode errors). */
   failed: number;
+  /** Images where CLIP was wanted but the CNN answered alone (timeout, overload): CLIP rows undercount. */
+  fallbacks: number;
+}
+
+export interface EvaluateOptions {
+  /**
+   * Receives each image's CLIP-forced answer with every label scored (the forced pass then
+   * asks for topK = the pack's label count), e.g. to replay the routing rules offline.
+   * Default none (top-5 only).
+   */
+  onFullAnswer?: (answer: Classification, label: string) => void;
 }
 
 /**
@@ -37,10 +48,13 @@ export async function evaluate(
   classifier: Classifier,
   images: AsyncIterable<LabelledImage[]>,
   onProgress: (done: number) => void = () => {},
+  { onFullAnswer }: EvaluateOptions = {},
 ): Promise<EvaluationReport> {
+  const forcedTopK = onFullAnswer ? classifier.models.pack.labels.length : 5;
   const tally = {
     images: 0,
     failed: 0,
+    fallbacks: 0,
     routed: 0,
     cnn: hits(),
     clip: hits(),
@@ -53,7 +67,11 @@ export async function evaluate(
       sha256: createHash("sha256").update(bytes).digest("hex"),
     }));
     const auto = await classifier.classifyImages(inputs, { topK: 5, vlm: "AUTO", labels: null });
-    const forced = await classifier.classifyImages(inputs, { topK: 5, vlm: "FORCE", labels: null });
+    const forced = await classifier.classifyImages(inputs, {
+      topK: forcedTopK,
+      vlm: "FORCE",
+      labels: null,
+    });
     batch.forEach(({ label }, i) => {
       const a = auto[i];
       const f = forced[i];
@@ -63,6 +81,8 @@ export async function evaluate(
         return;
       }
       if (a.vlmUsed) tally.routed++;
+      if (a.fallback || f.fallback) tally.fallbacks++;
+      onFullAnswer?.(f, label);
       count(tally.cnn, a.cnn.predictions, label);
       count(tally.service, a.predictions, label);
       count(tally.ensembleAlways, f.predictions, label);
@@ -82,6 +102,7 @@ export async function evaluate(
     service: rate(tally.service),
     routedToClip: tally.routed / tally.images,
     failed: tally.failed,
+    fallbacks: tally.fallbacks,
   };
 }
 
@@ -97,7 +118,7 @@ export function reportTable(report: EvaluationReport): string {
     row("ensemble (every image, vlm FORCE)", report.ensembleAlways),
     row("service default (vlm AUTO: ensemble where routed)", report.service),
     "",
-    `${report.images} images, ${pct(report.routedToClip)} routed to CLIP by the default thresholds, ${report.failed} failed to decode.`,
+    `${report.images} images, ${pct(report.routedToClip)} routed to CLIP by the default thresholds, ${report.failed} failed to decode, ${report.fallbacks} fell back to the CNN alone.`,
   ].join("\n");
 }
 

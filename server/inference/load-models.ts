@@ -32,6 +32,8 @@ export interface Models {
 
 export interface LoadOptions extends SessionOptions {
   cacheDir: string;
+  /** Which file of a CLIP tower to run when the pack has several; the default file otherwise. */
+  precision?: "fp32" | "int8" | "fp16";
   log?: (message: string) => void;
 }
 
@@ -90,7 +92,7 @@ async function loadClip(pack: ModelPack, options: LoadOptions): Promise<ClipMode
   });
   const vision = createClipVision({
     model: await openOnnxModel(
-      pack.file(m.vision.model),
+      pack.file(pickPrecision(m.vision, options.precision)),
       { inputs: [m.vision.input], outputs: [m.vision.output] },
       options,
     ),
@@ -134,4 +136,15 @@ async function loadClip(pack: ModelPack, options: LoadOptions): Promise<ClipMode
     logitScale: m.logit_scale,
     labelEmbeddingsSource: cached.fromCache ? "cache" : "computed",
   };
+}
+
+/** The file for the asked precision when the pack has one, else the tower's default file. */
+function pickPrecision(
+  tower: {
+    model: string;
+    precisions?: Partial<Record<"fp32" | "int8" | "fp16", string>> | undefined;
+  },
+  precision: LoadOptions["precision"],
+): string {
+  return (precision && tower.precisions?.[precision]) || tower.model;
 }

@@ -5,6 +5,8 @@ const tensorModel = z.object({
   model: z.string().min(1),
   input: z.string().min(1),
   output: z.string().min(1),
+  /** Other files of the same model by precision (e.g. an int8 export); `model` is the default. */
+  precisions: z.partialRecord(z.enum(["fp32", "int8", "fp16"]), z.string().min(1)).optional(),
 });
 
 /**

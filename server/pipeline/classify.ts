@@ -1,10 +1,14 @@
 import { randomUUID } from "node:crypto";
 import { UserError } from "../errors.ts";
+import type { PredictionStore } from "../feedback/prediction-store.ts";
 import type { Models } from "../inference/load-models.ts";
 import type { ImageLimits } from "../preprocess/decode-image.ts";
+import type { Metrics } from "../telemetry/metrics.ts";
+import { withSpan, withSpanSync } from "../telemetry/tracing.ts";
 import { createCustomLabelSets } from "./custom-label-sets.ts";
 import { type DecodedImage, decodeImage } from "./decode.ts";
 import { cnnWeight, ensemble } from "./ensemble.ts";
+import type { ImageEmbedder } from "./image-embeddings.ts";
 import { decideRoute, type RoutingRules } from "./route.ts";
 import { askClip, type SecondOpinion } from "./second-opinion.ts";
 import { topK } from "./top-k.ts";
@@ -22,16 +26,35 @@ export interface ClassifierOptions {
   limits: ImageLimits;
   /** How long to wait for CLIP before answering with the CNN alone. */
   vlmTimeoutMs: number;
+  /** One image through the CNN (the process-wide batcher merges concurrent calls). */
+  runCnn: (tensor: Float32Array) => Promise<Float32Array>;
+  /** One image's CLIP embedding through the cache and batcher; null without CLIP. */
+  embedImage: ImageEmbedder | null;
+  metrics: Metrics;
+  /** Every answer is kept here for a while, so feedback can score it. */
+  predictions: PredictionStore;
 }
 
 /** An answer, or the user's mistake that stopped this one image (its batch-mates still answer). */
 export type ClassifyOutcome = Classification | UserError;
 
+interface Scored {
+  index: number;
+  input: ImageInput;
+  image: DecodedImage;
+  cnnScores: Float32Array;
+  cnnAnswer: ModelScores;
+  cnnMs: number;
+  reason: VlmReason | null;
+}
+
 /**
- * The request pipeline, top to bottom: decode → CNN → route → CLIP → ensemble → top-k.
- * Works on a batch so each model runs once per batch; each image fails on its own.
+ * The request pipeline, top to bottom: decode → CNN → route → CLIP (cache, batcher) →
+ * ensemble → top-k. Takes one request's images at once; each image fails on its own.
  */
-export function createClassifier({ models, routing, limits, vlmTimeoutMs }: ClassifierOptions) {
+export function createClassifier(options: ClassifierOptions) {
+  const { models, routing, limits, vlmTimeoutMs, runCnn, embedImage, metrics, predictions } =
+    options;
   const { pack, cnn, clip } = models;
   const customLabelSets = createCustomLabelSets(pack.templates);
   // Decode once when both models want the same input, which is the usual case.
@@ -43,128 +66,147 @@ export function createClassifier({ models, routing, limits, vlmTimeoutMs }: Clas
     options: ClassifyOptions,
   ): Promise<ClassifyOutcome[]> {
     const started = performance.now();
-    const decoded = await Promise.all(
-      inputs.map((input) => settle(decodeImage(input.bytes, cnn.preprocess, limits))),
+    const outcomes = await Promise.all(
+      inputs.map((input, index) => settle(scoreWithCnn(input, index, options))),
     );
-    const good = decoded.flatMap((d, index) =>
-      d instanceof UserError ? [] : [{ index, image: d }],
-    );
+    const scored = outcomes.filter((o): o is Scored => !(o instanceof UserError));
 
-    const cnnStarted = performance.now();
-    const cnnScores = await cnn.classify(good.map(({ image }) => image.tensor));
-    const cnnMs = performance.now() - cnnStarted;
-
-    const items = good.map(({ index, image }, i) => {
-      const scores = cnnScores[i] as Float32Array;
-      const cnnAnswer = modelScores(`${pack.name}/cnn`, scores, pack.labels, options.topK);
-      const reason = decideRoute(cnnAnswer.top, options, routing);
-      return { index, input: inputs[index] as ImageInput, image, scores, cnnAnswer, reason };
-    });
-
-    const routed = items.filter((item) => item.reason !== null);
-    const opinion =
-      routed.length === 0
-        ? null
-        : await askClip({
-            clip,
-            images: await clipInputs(routed),
-            labelEmbeddings: (c) =>
-              options.labels
-                ? customLabelSets.get(c, options.labels)
-                : Promise.resolve(c.labelEmbeddings),
-            timeoutMs: vlmTimeoutMs,
-          });
-
-    const outcomes = new Array<ClassifyOutcome>(inputs.length);
-    decoded.forEach((d, index) => {
-      if (d instanceof UserError) outcomes[index] = d;
-    });
-    for (const item of items) {
-      const routedAt = routed.indexOf(item);
-      const itemOpinion = routedAt >= 0 ? opinion : null;
-      outcomes[item.index] = compose({
-        options,
-        reason: item.reason,
-        cnnScores: item.scores,
-        cnnAnswer: item.cnnAnswer,
-        opinion: itemOpinion,
-        clipScores: itemOpinion?.ok ? (itemOpinion.scores[routedAt] as Float32Array) : null,
-        image: { ...item.image.info, sha256: item.input.sha256 },
-        timings: {
-          decodeMs: item.image.decodeMs,
-          cnnMs,
-          vlmMs: itemOpinion ? itemOpinion.ms : null,
-          totalMs: performance.now() - started,
+    const routed = scored.filter((item) => item.reason !== null);
+    const opinions = await withSpan("clip", { "clip.images": routed.length }, () =>
+      askClip(
+        {
+          clip,
+          embedImage,
+          labelEmbeddings: (c) =>
+            options.labels
+              ? customLabelSets.get(c, options.labels)
+              : Promise.resolve(c.labelEmbeddings),
+          timeoutMs: vlmTimeoutMs,
         },
-      });
-    }
-    return outcomes;
-  }
-
-  /** CLIP's input per routed image: the CNN's tensor when the configs agree, else decoded again. */
-  async function clipInputs(items: { input: ImageInput; image: DecodedImage }[]) {
-    if (clipSharesCnnInput || !clip) return items.map((item) => item.image.tensor);
-    const spec = clip.vision.preprocess;
-    return Promise.all(
-      items.map(async ({ input }) => (await decodeImage(input.bytes, spec, limits)).tensor),
+        routed.map((item) => ({ sha256: item.input.sha256, tensor: () => clipInput(item) })),
+      ),
     );
+
+    return outcomes.map((outcome) => {
+      if (outcome instanceof UserError) {
+        metrics.images.inc({ result: outcome.code.toLowerCase() });
+        return outcome;
+      }
+      const opinion = outcome.reason ? (opinions[routed.indexOf(outcome)] ?? null) : null;
+      const answer = withSpanSync(
+        "ensemble",
+        {
+          "vlm.reason": outcome.reason ?? "none",
+          "vlm.fallback": opinion?.ok === false ? opinion.fallback : "none",
+        },
+        () => compose(outcome, opinion, options, performance.now() - started),
+      );
+      record(answer, options);
+      return answer;
+    });
   }
 
-  function compose(parts: {
-    options: ClassifyOptions;
-    reason: VlmReason | null;
-    cnnScores: Float32Array;
-    cnnAnswer: ModelScores;
-    opinion: SecondOpinion | null;
-    clipScores: Float32Array | null;
-    image: Classification["image"];
-    timings: Classification["timings"];
-  }): Classification {
-    const { options, reason, cnnScores, cnnAnswer, opinion, clipScores, image, timings } = parts;
+  async function scoreWithCnn(input: ImageInput, index: number, options: ClassifyOptions) {
+    const image = await withSpan("decode", { "image.bytes": input.bytes.byteLength }, () =>
+      decodeImage(input.bytes, cnn.preprocess, limits),
+    );
+    metrics.decode.observe(image.decodeMs / 1000);
+    const cnnStarted = performance.now();
+    const cnnScores = await withSpan("cnn", {}, () => runCnn(image.tensor));
+    const cnnAnswer = modelScores(`${pack.name}/cnn`, cnnScores, pack.labels, options.topK);
+    const reason = withSpanSync(
+      "route",
+      { "cnn.label": cnnAnswer.top.label, "cnn.confidence": cnnAnswer.top.score },
+      () => decideRoute(cnnAnswer.top, options, routing),
+    );
+    const cnnMs = performance.now() - cnnStarted;
+    return { index, input, image, cnnScores, cnnAnswer, cnnMs, reason } satisfies Scored;
+  }
+
+  /** CLIP's input: the CNN's tensor when the configs agree, else decoded again for CLIP. */
+  async function clipInput(item: Scored): Promise<Float32Array> {
+    if (clipSharesCnnInput || !clip) return item.image.tensor;
+    return (await decodeImage(item.input.bytes, clip.vision.preprocess, limits)).tensor;
+  }
+
+  function compose(
+    item: Scored,
+    opinion: SecondOpinion | null,
+    options: ClassifyOptions,
+    totalMs: number,
+  ): Classification {
+    const { cnnAnswer, cnnScores, reason } = item;
     const base = {
       id: randomUUID(),
       cnn: cnnAnswer,
       vlmReason: reason,
-      cacheHit: false,
-      image,
-      timings,
+      image: { ...item.image.info, sha256: item.input.sha256 },
+      timings: {
+        decodeMs: item.image.decodeMs,
+        cnnMs: item.cnnMs,
+        vlmMs: opinion ? opinion.ms : null,
+        totalMs,
+      },
       model: pack.name,
     };
-    if (!opinion?.ok || !clipScores) {
+    if (!opinion?.ok) {
       return {
         ...base,
         top: cnnAnswer.top,
         predictions: cnnAnswer.predictions,
         vlm: null,
         vlmUsed: false,
-        fallback: opinion && !opinion.ok ? opinion.fallback : null,
+        fallback: opinion ? opinion.fallback : null,
         cnnWeight: null,
+        cacheHit: false,
       };
     }
-    const vlmAnswer = modelScores(`${pack.name}/clip`, clipScores, opinion.labels, options.topK);
-    if (options.labels) {
-      // The CNN cannot score labels it was not trained on: the answer is CLIP's zero-shot alone.
-      return {
-        ...base,
-        top: vlmAnswer.top,
-        predictions: vlmAnswer.predictions,
-        vlm: vlmAnswer,
-        vlmUsed: true,
-        fallback: null,
-        cnnWeight: null,
-      };
-    }
-    const weight = cnnWeight(cnnAnswer.top.score, routing.low);
-    const final = topK(ensemble(cnnScores, clipScores, weight), pack.labels, options.topK);
-    return {
+    const vlmAnswer = modelScores(
+      `${pack.name}/clip`,
+      opinion.scores,
+      opinion.labels,
+      options.topK,
+    );
+    const shared = {
       ...base,
-      top: final[0] as Classification["top"],
-      predictions: final,
       vlm: vlmAnswer,
       vlmUsed: true,
       fallback: null,
+      cacheHit: opinion.cacheHit,
+    };
+    if (options.labels) {
+      // The CNN cannot score labels it was not trained on: the answer is CLIP's zero-shot alone.
+      return { ...shared, top: vlmAnswer.top, predictions: vlmAnswer.predictions, cnnWeight: null };
+    }
+    const weight = cnnWeight(cnnAnswer.top.score, routing.low);
+    const final = topK(ensemble(cnnScores, opinion.scores, weight), pack.labels, options.topK);
+    return {
+      ...shared,
+      top: final[0] as Classification["top"],
+      predictions: final,
       cnnWeight: weight,
     };
+  }
+
+  function record(answer: Classification, options: ClassifyOptions) {
+    predictions.remember(answer.id, {
+      cnnLabel: answer.cnn.top.label,
+      finalLabel: answer.top.label,
+      vlmUsed: answer.vlmUsed,
+      customLabels: answer.vlmUsed ? options.labels : null,
+    });
+    metrics.images.inc({ result: "ok" });
+    metrics.cnnConfidence.observe(answer.cnn.top.score);
+    // Callers' own labels are free text: one series each would let clients explode cardinality.
+    metrics.predictions.inc({ label: options.labels ? "(custom labels)" : answer.top.label });
+    if (answer.vlmReason) {
+      metrics.vlmInvocations.inc({ reason: answer.vlmReason.toLowerCase() });
+      // Model time only: cache hits would pull the percentiles towards zero.
+      if (answer.timings.vlmMs !== null && !answer.cacheHit) {
+        metrics.vlmLatency.observe(answer.timings.vlmMs / 1000);
+      }
+    }
+    if (answer.fallback) metrics.vlmFallbacks.inc({ cause: answer.fallback.toLowerCase() });
   }
 
   return { classifyImages, models, customLabelSets };

@@ -1,36 +1,49 @@
 import type { LabelEmbeddings } from "../inference/label-embeddings.ts";
 import type { ClipModels } from "../inference/load-models.ts";
+import type { EmbeddingOutcome, ImageEmbedder } from "./image-embeddings.ts";
 import type { Fallback } from "./types.ts";
 import { TimeoutError, withTimeout } from "./with-timeout.ts";
 import { zeroShotScores } from "./zero-shot.ts";
 
+/** CLIP's zero-shot scores for one image, or why the CNN answers alone. */
 export type SecondOpinion =
-  | { ok: true; labels: readonly string[]; scores: Float32Array[]; ms: number }
-  | { ok: false; fallback: Fallback; ms: number; error?: unknown };
+  | { ok: true; labels: readonly string[]; scores: Float32Array; cacheHit: boolean; ms: number }
+  | { ok: false; fallback: Fallback; ms: number };
 
-/**
- * CLIP's zero-shot scores for a batch of images, or the reason the CNN must answer alone.
- * Never throws: a slow or failing CLIP is a fallback, not an error for the client.
- */
-export async function askClip(options: {
+export interface ClipStep {
   clip: ClipModels | null;
-  images: readonly Float32Array[];
+  embedImage: ImageEmbedder | null;
+  /** The label set to score against: the pack's, or a caller's own (embedded on demand). */
   labelEmbeddings: (clip: ClipModels) => Promise<LabelEmbeddings>;
   timeoutMs: number;
-}): Promise<SecondOpinion> {
-  const { clip, images, labelEmbeddings, timeoutMs } = options;
-  const started = performance.now();
-  const elapsed = () => performance.now() - started;
-  if (!clip) return { ok: false, fallback: "UNAVAILABLE", ms: 0 };
-  try {
-    const [labels, embeddings] = await withTimeout(
-      Promise.all([labelEmbeddings(clip), clip.vision.embed(images)]),
-      timeoutMs,
-    );
-    const scores = embeddings.map((e) => zeroShotScores(e, labels, clip.logitScale));
-    return { ok: true, labels: labels.labels, scores, ms: elapsed() };
-  } catch (error) {
-    const fallback: Fallback = error instanceof TimeoutError ? "TIMEOUT" : "ERROR";
-    return { ok: false, fallback, ms: elapsed(), error };
-  }
+}
+
+/**
+ * CLIP's answers for the routed images of a batch. The label set and every image's embedding
+ * are fetched concurrently, each within the timeout. Never throws: a slow, failing or missing
+ * CLIP is a fallback, never an error for the client.
+ */
+export async function askClip(
+  step: ClipStep,
+  images: readonly { sha256: string; tensor: () => Promise<Float32Array> }[],
+): Promise<SecondOpinion[]> {
+  const { clip, embedImage, labelEmbeddings, timeoutMs } = step;
+  if (!clip || !embedImage)
+    return images.map(() => ({ ok: false, fallback: "UNAVAILABLE", ms: 0 }));
+  const [labels, embeddings] = await Promise.all([
+    withTimeout(labelEmbeddings(clip), timeoutMs).catch((error: unknown) => error as Error),
+    Promise.all(images.map((image) => embedImage(image, timeoutMs))),
+  ]);
+  return embeddings.map((outcome: EmbeddingOutcome): SecondOpinion => {
+    if (!outcome.ok) return outcome;
+    if (labels instanceof Error) {
+      return {
+        ok: false,
+        fallback: labels instanceof TimeoutError ? "TIMEOUT" : "ERROR",
+        ms: outcome.ms,
+      };
+    }
+    const scores = zeroShotScores(outcome.embedding, labels, clip.logitScale);
+    return { ok: true, labels: labels.labels, scores, cacheHit: outcome.cacheHit, ms: outcome.ms };
+  });
 }

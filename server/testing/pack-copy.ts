@@ -9,10 +9,7 @@ import { join } from "node:path";
 // biome-ignore lint/suspicious/noExplicitAny: tests edit manifests freely, including into invalid shapes.
 type LooseJson = Record<string, any>;
 
-export async function copyPack(
-  source: string,
-  edit: (manifest: LooseJson) => void = () => {},
-) {
+export async function copyPack(source: string, edit: (manifest: LooseJson) => void = () => {}) {
   const dir = await mkdtemp(join(tmpdir(), "pack-"));
   await cp(source, dir, { recursive: true });
   const manifestPath = join(dir, "pack.json");

@@ -1,5 +1,5 @@
-import { existsSync } from "node:fs";
-import { dirname, resolve } from "node:path";
+import { existsSync, readFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
 /** The repository root, found from this file (tests never assume the working directory). */
@@ -29,4 +29,13 @@ export function parseTsv(text: string): Record<string, string>[] {
   return rows.map((row) =>
     Object.fromEntries(row.split("\t").map((value, i) => [columns[i], value])),
   );
+}
+
+/** The embedded pack's sample images (real Fashion-MNIST test images) with their labels. */
+export function loadEmbeddedSamples(): { file: string; label: string; bytes: Buffer }[] {
+  return parseTsv(readFileSync(join(EMBEDDED_SAMPLES, "labels.tsv"), "utf8")).map((row) => ({
+    file: row.file as string,
+    label: row.label as string,
+    bytes: readFileSync(join(EMBEDDED_SAMPLES, row.file as string)),
+  }));
 }

@@ -1,0 +1,67 @@
+import { createCircuitBreaker } from "../batching/circuit-breaker.ts";
+import { type BatchStats, createDynamicBatcher } from "../batching/dynamic-batcher.ts";
+import { createByteLruCache } from "../cache/byte-lru-cache.ts";
+import { createCoalescingCache } from "../cache/coalescing-cache.ts";
+import type { Config } from "../config.ts";
+import type { Models } from "../inference/load-models.ts";
+import { createImageEmbedder } from "../pipeline/image-embeddings.ts";
+import type { Metrics } from "../telemetry/metrics.ts";
+import { withSpan } from "../telemetry/tracing.ts";
+
+// Per cached embedding beyond its floats: the Map entry, the key string and the array header.
+const CACHE_ENTRY_OVERHEAD_BYTES = 200;
+
+/**
+ * The process-wide serving pieces around the models: one dynamic batcher per model (they merge
+ * concurrent requests' images), the CLIP image-embedding cache and the circuit breaker.
+ */
+export function createModelBatchers(models: Models, config: Config, metrics: Metrics) {
+  const { maxBatchSize, maxWaitMs, vlmQueueMax, cnnQueueMax } = config.batching;
+  const observe = (model: string) => (stats: BatchStats) => {
+    metrics.batchSize.observe({ model }, stats.size);
+    metrics.compute.observe({ model }, stats.computeMs / 1000);
+    for (const wait of stats.queueWaitMs) metrics.queueWait.observe({ model }, wait / 1000);
+  };
+
+  const cnn = createDynamicBatcher<Float32Array, Float32Array>({
+    run: (tensors) =>
+      withSpan("cnn.batch", { "batch.size": tensors.length }, () => models.cnn.classify(tensors)),
+    maxBatchSize,
+    maxWaitMs,
+    maxQueue: cnnQueueMax,
+    onBatch: observe("cnn"),
+  });
+  const clip = models.clip;
+  metrics.sources.queueLengths = () => ({ cnn: cnn.queueLength });
+  if (!clip) return { cnn, vision: null, embedImage: null, embeddingCache: null, breaker: null };
+
+  const vision = createDynamicBatcher<Float32Array, Float32Array>({
+    run: (tensors) =>
+      withSpan("clip.batch", { "batch.size": tensors.length }, () => clip.vision.embed(tensors)),
+    maxBatchSize,
+    maxWaitMs,
+    maxQueue: vlmQueueMax,
+    onBatch: observe("clip_vision"),
+  });
+  const embeddingCache = createByteLruCache<Float32Array>({
+    maxBytes: config.embeddingCacheBytes,
+    sizeOf: (embedding) => embedding.byteLength + CACHE_ENTRY_OVERHEAD_BYTES,
+  });
+  const breaker = createCircuitBreaker({
+    failureThreshold: config.breaker.failures,
+    resetAfterMs: config.breaker.resetMs,
+  });
+  const embedImage = createImageEmbedder({
+    batcher: vision,
+    cache: createCoalescingCache(embeddingCache),
+    breaker,
+    modelKey: clip.vision.model.path,
+    onLookup: (hit) =>
+      metrics.cacheLookups.inc({ cache: "image_embedding", result: hit ? "hit" : "miss" }),
+  });
+  metrics.sources.queueLengths = () => ({ cnn: cnn.queueLength, clip_vision: vision.queueLength });
+  metrics.sources.cacheBytes = () => ({ image_embedding: embeddingCache.bytes });
+  return { cnn, vision, embedImage, embeddingCache, breaker };
+}
+
+export type ModelBatchers = ReturnType<typeof createModelBatchers>;

@@ -1,0 +1,76 @@
+import type { CircuitBreaker } from "../batching/circuit-breaker.ts";
+import { type DynamicBatcher, QueueFullError } from "../batching/dynamic-batcher.ts";
+import type { CoalescingCache } from "../cache/coalescing-cache.ts";
+import { withSpan } from "../telemetry/tracing.ts";
+import type { Fallback } from "./types.ts";
+import { TimeoutError, withTimeout } from "./with-timeout.ts";
+
+/** An image's CLIP embedding, or why there is none. Never an error for the client. */
+export type EmbeddingOutcome =
+  | { ok: true; embedding: Float32Array; cacheHit: boolean; ms: number }
+  | { ok: false; fallback: Fallback; ms: number; error?: unknown };
+
+export interface ImageEmbedderOptions {
+  /** The process-wide batcher in front of CLIP's vision tower. */
+  batcher: DynamicBatcher<Float32Array, Float32Array>;
+  /** Embeddings by image: identical images in flight share one model call. */
+  cache: CoalescingCache<Float32Array>;
+  breaker: CircuitBreaker;
+  /** Identifies the vision model and its precision, so a cache never mixes models. */
+  modelKey: string;
+  onLookup?: (hit: boolean) => void;
+}
+
+/**
+ * The cache step of the pipeline: cache hit → no model call; miss → the batcher, bounded by a
+ * timeout, behind a circuit breaker. Each image gets its own outcome, so one slow or failing
+ * image never decides for the others.
+ */
+export function createImageEmbedder({
+  batcher,
+  cache,
+  breaker,
+  modelKey,
+  onLookup,
+}: ImageEmbedderOptions) {
+  return async function embedImage(
+    image: { sha256: string; tensor: () => Promise<Float32Array> },
+    timeoutMs: number,
+  ): Promise<EmbeddingOutcome> {
+    const started = performance.now();
+    const elapsed = () => performance.now() - started;
+    if (!breaker.allow()) return { ok: false, fallback: "UNAVAILABLE", ms: 0 };
+    const abort = new AbortController();
+    try {
+      const { value, hit } = await withTimeout(
+        withSpan("cache", { "image.sha256": image.sha256 }, async (span) => {
+          const found = await cache.getOrCompute(`${modelKey}:${image.sha256}`, async () =>
+            withSpan("queue", {}, async () =>
+              batcher.submit(await image.tensor(), { signal: abort.signal }),
+            ),
+          );
+          span.setAttributes({ "cache.hit": found.hit, "cache.shared": found.shared });
+          return found;
+        }),
+        timeoutMs,
+      );
+      onLookup?.(hit);
+      breaker.success();
+      return { ok: true, embedding: value, cacheHit: hit, ms: elapsed() };
+    } catch (error) {
+      // A queued item whose caller gave up is dropped, so timed-out work costs no model time.
+      abort.abort(error);
+      const fallback = fallbackFor(error);
+      if (fallback !== "OVERLOADED") breaker.failure();
+      return { ok: false, fallback, ms: elapsed(), error };
+    }
+  };
+}
+
+export type ImageEmbedder = ReturnType<typeof createImageEmbedder>;
+
+function fallbackFor(error: unknown): Fallback {
+  if (error instanceof QueueFullError) return "OVERLOADED";
+  if (error instanceof TimeoutError) return "TIMEOUT";
+  return "ERROR";
+}

@@ -1,0 +1,42 @@
+/**
+ * Every metric the service exports, by name. The dashboards and alert rules are generated
+ * against this list (dashboards/lib/metrics.json), so renaming one breaks the build, not a panel.
+ */
+export const METRICS = {
+  /** CLIP second opinions, by why they were asked (low_confidence, priority_class, forced, custom_labels). */
+  vlmInvocations: "vlm_invocations_total",
+  /** Time CLIP took for a request, queue and compute included (histogram). */
+  vlmLatency: "vlm_latency_seconds",
+  /** The CNN's top-1 probability per image (histogram). */
+  cnnConfidence: "cnn_confidence",
+  /** Rolling accuracy of the final answers minus the CNN's, over the last N feedbacks (gauge). */
+  vlmAccuracyDelta: "vlm_accuracy_delta",
+  /** Feedback received, by outcome (both_right, cnn_right_only, final_right_only, both_wrong). */
+  feedback: "feedback_total",
+  /** Answers where CLIP was wanted but the CNN answered alone, by cause. */
+  vlmFallbacks: "vlm_fallbacks_total",
+  /** Images per model call (histogram), by model. */
+  batchSize: "inference_batch_size",
+  /** Time an item waited in a batcher queue (histogram), by model. */
+  queueWait: "inference_queue_wait_seconds",
+  /** Time one batched model call took (histogram), by model. */
+  compute: "inference_compute_seconds",
+  /** Items waiting in a batcher queue (gauge), by model. */
+  queueLength: "inference_queue_length",
+  /** Cache lookups by cache and result (hit, miss). */
+  cacheLookups: "cache_lookups_total",
+  /** Bytes held by a cache (gauge), by cache. */
+  cacheBytes: "cache_bytes",
+  /** Image decode + preprocess time (histogram). */
+  decode: "image_decode_seconds",
+  /** Images classified, by result (ok, or the error code). */
+  images: "images_classified_total",
+  /** Final answers by label. */
+  predictions: "predictions_total",
+  /** Model load time at start (gauge), by model. */
+  modelLoad: "model_load_seconds",
+  /** Warm-up inference time at start (gauge). */
+  warmUp: "model_warmup_seconds",
+  /** Resident set size of the process (from prom-client's default metrics). */
+  rss: "process_resident_memory_bytes",
+} as const;

@@ -1,0 +1,140 @@
+import { Counter, collectDefaultMetrics, Gauge, Histogram, type Registry } from "prom-client";
+import { METRICS } from "./metric-names.ts";
+
+// Latency buckets from 1 ms to 5 s: CNN calls take milliseconds, CLIP calls tens to hundreds.
+const SECONDS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
+const PROBABILITY = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95, 0.99, 1];
+const BATCH = [1, 2, 4, 8, 16, 32];
+
+/**
+ * The service's instruments, registered on the registry passed in (tests use a fresh one).
+ * Names come from METRICS; labels are kept low-cardinality (reasons, causes, models, labels
+ * of the pack — never ids or user-supplied text).
+ */
+export function createMetrics(registry: Registry) {
+  const registers = [registry];
+  collectDefaultMetrics({ register: registry });
+  /** Read at scrape time, so gauges show the state now, not at the last event. */
+  const sources = {
+    queueLengths: (): Record<string, number> => ({}),
+    cacheBytes: (): Record<string, number> => ({}),
+  };
+  const setAll = (gauge: Gauge, label: string, values: Record<string, number>) => {
+    for (const [key, value] of Object.entries(values)) gauge.set({ [label]: key }, value);
+  };
+  return {
+    registry,
+    sources,
+    vlmInvocations: new Counter({
+      name: METRICS.vlmInvocations,
+      help: "CLIP second opinions by reason.",
+      labelNames: ["reason"],
+      registers,
+    }),
+    vlmLatency: new Histogram({
+      name: METRICS.vlmLatency,
+      help: "CLIP time per request, queue included.",
+      buckets: SECONDS,
+      registers,
+    }),
+    cnnConfidence: new Histogram({
+      name: METRICS.cnnConfidence,
+      help: "CNN top-1 probability per image.",
+      buckets: PROBABILITY,
+      registers,
+    }),
+    vlmAccuracyDelta: new Gauge({
+      name: METRICS.vlmAccuracyDelta,
+      help: "Rolling accuracy of final answers minus the CNN's, from feedback.",
+      registers,
+    }),
+    feedback: new Counter({
+      name: METRICS.feedback,
+      help: "Feedback by outcome.",
+      labelNames: ["outcome"],
+      registers,
+    }),
+    vlmFallbacks: new Counter({
+      name: METRICS.vlmFallbacks,
+      help: "CNN-only answers where CLIP was wanted, by cause.",
+      labelNames: ["cause"],
+      registers,
+    }),
+    batchSize: new Histogram({
+      name: METRICS.batchSize,
+      help: "Images per model call.",
+      labelNames: ["model"],
+      buckets: BATCH,
+      registers,
+    }),
+    queueWait: new Histogram({
+      name: METRICS.queueWait,
+      help: "Time waiting for a batch slot.",
+      labelNames: ["model"],
+      buckets: SECONDS,
+      registers,
+    }),
+    compute: new Histogram({
+      name: METRICS.compute,
+      help: "Time of one batched model call.",
+      labelNames: ["model"],
+      buckets: SECONDS,
+      registers,
+    }),
+    queueLength: new Gauge({
+      name: METRICS.queueLength,
+      help: "Items waiting in a batcher queue.",
+      labelNames: ["model"],
+      registers,
+      collect() {
+        setAll(this, "model", sources.queueLengths());
+      },
+    }),
+    cacheLookups: new Counter({
+      name: METRICS.cacheLookups,
+      help: "Cache lookups by cache and result.",
+      labelNames: ["cache", "result"],
+      registers,
+    }),
+    cacheBytes: new Gauge({
+      name: METRICS.cacheBytes,
+      help: "Bytes held by a cache.",
+      labelNames: ["cache"],
+      registers,
+      collect() {
+        setAll(this, "cache", sources.cacheBytes());
+      },
+    }),
+    decode: new Histogram({
+      name: METRICS.decode,
+      help: "Image decode and preprocess time.",
+      buckets: SECONDS,
+      registers,
+    }),
+    images: new Counter({
+      name: METRICS.images,
+      help: "Images classified, by result.",
+      labelNames: ["result"],
+      registers,
+    }),
+    predictions: new Counter({
+      name: METRICS.predictions,
+      help: "Final answers by label.",
+      labelNames: ["label"],
+      registers,
+    }),
+    modelLoad: new Gauge({
+      name: METRICS.modelLoad,
+      help: "Model load time at start.",
+      labelNames: ["model"],
+      registers,
+    }),
+    warmUp: new Gauge({
+      name: METRICS.warmUp,
+      help: "Warm-up inference time at start.",
+      registers,
+    }),
+  };
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;
