@@ -27,7 +27,7 @@ const report = await evaluate(
   fashionMnistTestSet(
     values.data,
     pack.labels,
-    250,
+    batchSize,
     values.limit ? Number(values.limit) : undefined,
   ),
   (done) => process.stderr.write(`\r${done} images`),

@@ -38,7 +38,7 @@ export async function startOtlpReceiver() {
                 attributes: Object.fromEntries(
                   (span.attributes ?? []).map((a: { key: string; value: OtlpValue }) => [
                     a.key,
-                    valueOf(a.value),
+                    attributeValue(a.value),
                   ]),
                 ),
               });
@@ -58,7 +58,7 @@ export async function startOtlpReceiver() {
   };
 }
 
-function valueOf(value: OtlpValue): unknown {
+function attributeValue(value: OtlpValue): unknown {
   if (value.intValue !== undefined) return Number(value.intValue);
   return value.stringValue ?? value.doubleValue ?? value.boolValue;
 }
