@@ -53,6 +53,7 @@ if (values["write-readme"]) {
     "",
     table,
     "",
+    "",
   ].join("\n");
   await writeFile(path, readme.slice(0, at) + section + (next < 0 ? "" : readme.slice(next + 1)));
   console.log(`updated ${path}`);
