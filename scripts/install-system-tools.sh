@@ -1,16 +1,13 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the tests use, when their commands are missing.
-# Each line: a command, then the package that provides it.
+# Installs the Debian packages the tests use, when they are missing:
+# prometheus (promtool and a real Prometheus), jsonnet (renders the dashboard),
+# docker-compose (validates the stack without an engine), python3-onnx (runs the quantizer).
 set -euo pipefail
+packages=(prometheus jsonnet docker-compose python3-onnx)
 needed=()
-while read -r command package; do
-  [ -z "$command" ] && continue
-  command -v "$command" >/dev/null 2>&1 || needed+=("$package")
-done <<'EOF_TOOLS'
-promtool prometheus
-jsonnet jsonnet
-docker-compose docker-compose
-EOF_TOOLS
+for package in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "ok installed" || needed+=("$package")
+done
 if [ ${#needed[@]} -gt 0 ]; then
   echo "== installing ${needed[*]}"
   if [ "$(id -u)" -ne 0 ]; then sudo=sudo; else sudo=; fi

@@ -79,9 +79,10 @@ async function loadClip(pack: ModelPack, options: LoadOptions): Promise<ClipMode
   const textInputs = m.text.needs_attention_mask
     ? [m.text.input, "attention_mask"]
     : [m.text.input];
+  const textFile = pack.file(pickPrecision(m.text, options.precision));
   const text = createClipText({
     model: await openOnnxModel(
-      pack.file(m.text.model),
+      textFile,
       { inputs: textInputs, outputs: [m.text.output] },
       options,
     ),
@@ -121,7 +122,7 @@ async function loadClip(pack: ModelPack, options: LoadOptions): Promise<ClipMode
   }
   const cached = await cachedLabelEmbeddings({
     text,
-    textModelPath: pack.file(m.text.model),
+    textModelPath: textFile,
     labels: pack.labels,
     templates: pack.templates,
     cacheDir: options.cacheDir,

@@ -2,6 +2,12 @@ import { type Attributes, type Span, SpanStatusCode, trace } from "@opentelemetr
 
 const tracer = trace.getTracer("vision-classify");
 
+function recordFailure(span: Span, error: unknown): never {
+  span.recordException(error as Error);
+  span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error).message });
+  throw error;
+}
+
 /**
  * Runs one pipeline step inside a span: attributes in, the exception recorded on failure, the
  * span always ended. Without an SDK registered this costs a no-op span.
@@ -15,9 +21,7 @@ export async function withSpan<T>(
     try {
       return await work(span);
     } catch (error) {
-      span.recordException(error as Error);
-      span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error).message });
-      throw error;
+      return recordFailure(span, error);
     } finally {
       span.end();
     }
@@ -30,9 +34,7 @@ export function withSpanSync<T>(name: string, attributes: Attributes, work: (spa
     try {
       return work(span);
     } catch (error) {
-      span.recordException(error as Error);
-      span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error).message });
-      throw error;
+      return recordFailure(span, error);
     } finally {
       span.end();
     }
