@@ -1,0 +1,6 @@
+// @ts-check
+// Stepped arrival rate: 100 → 200 → 300 → 200 → 100 req/s, 20 s at each step.
+import { classify, optionsFor } from "./lib/classify.js";
+
+export const options = optionsFor("burst");
+export default classify;

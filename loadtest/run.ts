@@ -1,0 +1,81 @@
+// The Node twin of the k6 scripts, for machines without k6: the same scenarios, request mix and
+// thresholds. Exits 1 when a threshold fails, 2 on a usage error.
+//   npx tsx loadtest/run.ts --scenario steady|burst|soak|smoke [--target URL] [--rate N]
+//     [--duration S] [--p95 MS] [--p99 MS] [--max-in-flight N]
+// TARGET, RATE, DURATION, P95_MS and P99_MS in the environment work as they do for k6; flags win.
+import { parseArgs } from "node:util";
+import {
+  buildScenario,
+  isScenarioName,
+  overridesFromEnv,
+  SCENARIO_NAMES,
+} from "./lib/scenarios.js";
+import { runLoad } from "./node/open-model.ts";
+import { describeProfile, formatReport } from "./node/report.ts";
+
+const DEFAULT_TARGET = "http://127.0.0.1:4000/graphql";
+const USAGE = `usage: tsx loadtest/run.ts --scenario ${SCENARIO_NAMES.join("|")} [--target URL] [--rate N] [--duration S] [--p95 MS] [--p99 MS] [--max-in-flight N]`;
+
+function main(): Promise<number> | number {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    ({ values } = parseArgs({
+      options: {
+        scenario: { type: "string" },
+        target: { type: "string" },
+        rate: { type: "string" },
+        duration: { type: "string" },
+        p95: { type: "string" },
+        p99: { type: "string" },
+        "max-in-flight": { type: "string" },
+        help: { type: "boolean", short: "h" },
+      },
+    }));
+  } catch (error) {
+    return usage(error instanceof Error ? error.message : String(error));
+  }
+  if (values.help) return usage();
+  const name = String(values.scenario ?? "");
+  if (!isScenarioName(name)) return usage(`unknown scenario "${name}"`);
+
+  const flag = (key: string) => (typeof values[key] === "string" ? Number(values[key]) : undefined);
+  let scenario: ReturnType<typeof buildScenario>;
+  try {
+    const env = overridesFromEnv(process.env);
+    scenario = buildScenario(name, {
+      rate: flag("rate") ?? env.rate,
+      durationS: flag("duration") ?? env.durationS,
+      p95Ms: flag("p95") ?? env.p95Ms,
+      p99Ms: flag("p99") ?? env.p99Ms,
+    });
+  } catch (error) {
+    return usage(error instanceof Error ? error.message : String(error));
+  }
+  const target = String(values.target ?? process.env.TARGET ?? DEFAULT_TARGET);
+  const maxInFlight = flag("max-in-flight");
+  if (maxInFlight !== undefined && !(Number.isInteger(maxInFlight) && maxInFlight > 0)) {
+    return usage("--max-in-flight must be a positive integer");
+  }
+
+  console.log(`${scenario.name}: ${describeProfile(scenario.profile)} → ${target}`);
+  return runLoad({
+    scenario,
+    target,
+    ...(maxInFlight !== undefined ? { maxInFlight } : {}),
+    onProgress: ({ elapsedS, sent, inFlight, errors }) =>
+      console.log(
+        `  ${elapsedS.toFixed(0)} s: ${sent} sent, ${inFlight} in flight, ${errors} errors`,
+      ),
+  }).then((report) => {
+    console.log(formatReport(report));
+    return report.passed ? 0 : 1;
+  });
+}
+
+function usage(problem?: string): number {
+  if (problem) console.error(problem);
+  console.error(USAGE);
+  return problem ? 2 : 0;
+}
+
+process.exitCode = await main();

@@ -1,0 +1,260 @@
+import { execFileSync } from "node:child_process";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import sharp from "sharp";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { multipartBody } from "../loadtest/lib/multipart.js";
+import {
+  CLASSIFY_QUERY,
+  HOT_SET,
+  MIX,
+  planRequest,
+  SAMPLES,
+  uniqueImage,
+} from "../loadtest/lib/request-mix.js";
+import {
+  buildScenario,
+  expectedRequests,
+  profileDurationS,
+  SCENARIO_NAMES,
+} from "../loadtest/lib/scenarios.js";
+import { arrivalTimesMs } from "../loadtest/node/arrivals.ts";
+import { runLoad } from "../loadtest/node/open-model.ts";
+import { formatReport } from "../loadtest/node/report.ts";
+import { loadSamples } from "../loadtest/node/send-classify.ts";
+import { createApp } from "./app.ts";
+import { CLASSIFY, type ClassificationResult, createTestApp } from "./testing/test-app.ts";
+
+const samples = await loadSamples();
+
+describe("load test definitions", () => {
+  it("schedules the integral of each profile's rate, in order, within its duration", () => {
+    for (const name of SCENARIO_NAMES) {
+      const { profile } = buildScenario(name);
+      const times = [...arrivalTimesMs(profile)];
+      expect(Math.abs(times.length - expectedRequests(profile)), name).toBeLessThanOrEqual(1);
+      expect(
+        times.every((t, i) => i === 0 || t >= (times[i - 1] ?? 0)),
+        name,
+      ).toBe(true);
+      expect(times.at(-1) ?? 0, name).toBeLessThan(profileDurationS(profile) * 1000);
+    }
+  });
+
+  it("steps the burst up to 300 req/s and back down", () => {
+    const { profile } = buildScenario("burst");
+    const perSecond = new Map<number, number>();
+    for (const t of arrivalTimesMs(profile)) {
+      const second = Math.floor(t / 1000);
+      perSecond.set(second, (perSecond.get(second) ?? 0) + 1);
+    }
+    // Mid-hold seconds of each step: 100, 200, 300, 200, 100.
+    expect([10, 32, 54, 76, 98].map((s) => perSecond.get(s))).toEqual([100, 200, 300, 200, 100]);
+  });
+
+  it("applies overrides: rate, duration, latency targets", () => {
+    const scenario = buildScenario("burst", { rate: 150, durationS: 54, p95Ms: 80, p99Ms: 200 });
+    expect(Math.max(...scenario.profile.stages.map((s) => s.target))).toBe(150);
+    expect(profileDurationS(scenario.profile)).toBeCloseTo(54);
+    expect(scenario.thresholds).toEqual({ p95Ms: 80, p99Ms: 200, maxErrorRate: 0.001 });
+    expect(() => buildScenario("steady", { rate: 0 })).toThrow(/rate must be a positive number/);
+  });
+
+  it("mixes ~30% CLIP-routed samples and ~20% hot repeats, the same on every run", () => {
+    const plans = Array.from({ length: 20_000 }, (_, i) => planRequest(i));
+    const share = (pick: (p: (typeof plans)[number]) => boolean) =>
+      plans.filter(pick).length / plans.length;
+    expect(share((p) => p.clip)).toBeCloseTo(MIX.clipShare, 1);
+    expect(share((p) => p.hot)).toBeCloseTo(MIX.hotShare, 1);
+    expect(plans.filter((p) => p.hot).every((p) => HOT_SET.includes(p.file))).toBe(true);
+    const clipFiles = new Set(SAMPLES.filter((s) => s.clip).map((s) => s.file));
+    expect(plans.every((p) => p.clip === clipFiles.has(p.file))).toBe(true);
+    expect(planRequest(1234)).toEqual(plans[1234]);
+  });
+
+  it("makes an image unique without changing a pixel", async () => {
+    const png = samples.get("t10k-00004_shirt.png") as Uint8Array;
+    const unique = uniqueImage(png, "run-42");
+    expect(Buffer.from(unique).equals(Buffer.from(png))).toBe(false);
+    const pixels = (bytes: Uint8Array) => sharp(bytes).raw().toBuffer();
+    expect((await pixels(unique)).equals(await pixels(png))).toBe(true);
+  });
+
+  it("type-checks the k6 scripts against @types/k6", () => {
+    // Throws with tsc's diagnostics on stdout when a script does not type-check.
+    execFileSync("npx", ["tsc", "-p", "loadtest", "--noEmit"], { encoding: "utf8" });
+  });
+});
+
+describe("the open-model generator", () => {
+  /** A stand-in service for fault injection: answers after `delayMs` with `body`. */
+  async function fakeService(delayMs: number, body: unknown) {
+    const server = createServer((request, response) => {
+      request.resume();
+      request.on("end", () =>
+        setTimeout(() => {
+          response.setHeader("content-type", "application/json");
+          response.end(JSON.stringify(body));
+        }, delayMs),
+      );
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const target = `http://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`;
+    const close = () => {
+      server.closeAllConnections();
+      return new Promise((resolve) => server.close(resolve));
+    };
+    return { target, close };
+  }
+  const answer = { data: { classify: { vlmUsed: true, cacheHit: false, fallback: null } } };
+
+  it("sends on schedule while earlier requests are still outstanding", async () => {
+    const slow = await fakeService(300, answer);
+    try {
+      const report = await runLoad({
+        scenario: buildScenario("smoke", { rate: 20, durationS: 1 }),
+        target: slow.target,
+        samples,
+      });
+      // A closed loop would have sent one request per 300 ms, and the last would have waited
+      // for the 19 before it: about 5 s from its scheduled time.
+      expect(report.sent).toBe(20);
+      expect(report.errorRate).toBe(0);
+      expect(report.latencyMs.p50).toBeGreaterThanOrEqual(300);
+      expect(report.latencyMs.max).toBeLessThan(2000);
+    } finally {
+      await slow.close();
+    }
+  });
+
+  it("counts arrivals over the in-flight cap and GraphQL errors as failures", async () => {
+    const slow = await fakeService(300, answer);
+    try {
+      const report = await runLoad({
+        scenario: buildScenario("smoke", { rate: 20, durationS: 1 }),
+        target: slow.target,
+        samples,
+        maxInFlight: 2,
+      });
+      expect(report.overflow).toBeGreaterThan(10);
+      expect(report.errors.notSent).toBe(report.overflow);
+      expect(report.errorRate).toBeCloseTo(report.overflow / 20);
+      expect(report.passed).toBe(false);
+    } finally {
+      await slow.close();
+    }
+
+    const failing = await fakeService(0, {
+      errors: [{ message: "no", extensions: { code: "X" } }],
+    });
+    try {
+      const report = await runLoad({
+        scenario: buildScenario("smoke", { rate: 20, durationS: 0.5 }),
+        target: failing.target,
+        samples,
+      });
+      expect(report.errors).toMatchObject({ http: 0, graphql: 10, notSent: 0 });
+      expect(report.httpFailedRate).toBe(0);
+      expect(report.errorRate).toBe(1);
+      expect(report.errors.examples).toEqual(["HTTP 200, X: no"]);
+      expect(report.thresholds.find((t) => t.name === "classify_errors rate")?.passed).toBe(false);
+    } finally {
+      await failing.close();
+    }
+  });
+});
+
+describe("load against the real service", () => {
+  let server: Server;
+  let target: string;
+  let service: Awaited<ReturnType<typeof createTestApp>>;
+
+  beforeAll(async () => {
+    service = await createTestApp({
+      // A CLIP timeout would turn answers into fallbacks and skew the CLIP share checked here.
+      VLM_TIMEOUT_MS: "30000",
+      // The service shares this process's event loop with the load generator and the machine
+      // with another test worker. onnxruntime's idle intra-op threads spin, and on 28×28 images
+      // a second one buys nothing but a core taken from both.
+      ORT_INTRA_OP_THREADS: "1",
+    });
+    server = createServer(createApp(service.runtime));
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    target = `http://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`;
+  });
+
+  afterAll(async () => {
+    server?.closeAllConnections();
+    await new Promise((resolve) => server?.close(resolve));
+  });
+
+  it("routes each sample to CLIP exactly as the mix says", async () => {
+    const routed: Record<string, boolean> = {};
+    for (const { file } of SAMPLES) {
+      const answer = await service.upload<{ classify: ClassificationResult }>(
+        CLASSIFY,
+        { image: null },
+        [{ path: "variables.image", bytes: samples.get(file) as Uint8Array, type: "image/png" }],
+      );
+      routed[file] = answer.data?.classify.vlmReason !== null;
+    }
+    expect(routed).toEqual(Object.fromEntries(SAMPLES.map((s) => [s.file, s.clip])));
+  });
+
+  it("answers the body k6 sends", async () => {
+    const { body, contentType } = multipartBody(
+      [
+        ["operations", JSON.stringify({ query: CLASSIFY_QUERY, variables: { image: null } })],
+        ["map", JSON.stringify({ 0: ["variables.image"] })],
+      ],
+      [
+        {
+          name: "0",
+          filename: "shirt.png",
+          contentType: "image/png",
+          bytes: samples.get("t10k-00004_shirt.png") as Uint8Array,
+        },
+      ],
+    );
+    const response = await fetch(target, {
+      method: "POST",
+      body,
+      headers: { "content-type": contentType, "graphql-preflight": "1" },
+    });
+    expect(response.status).toBe(200);
+    expect(await response.json()).toMatchObject({
+      data: { classify: { top: { label: "shirt" }, vlmUsed: true } },
+    });
+  });
+
+  // Here the service and the generator share one event loop, and the machine is shared with
+  // another test worker. On two cores the loop is ~57% busy at 50 req/s and ~93% at 100 req/s;
+  // beside a busy neighbour 100 req/s queued into seconds and 50 req/s reached p95 300–480 ms,
+  // while 25 req/s kept p95 under 40 ms. The steady rate is run.ts's job, against `npm start`.
+  const RATE = 25;
+  const DURATION_S = 5;
+
+  it(`sustains ${RATE} req/s for ${DURATION_S} s without errors, with the planned mix`, async () => {
+    // Not measured: a first second that compiles the hot paths and fills the connection pool.
+    await runLoad({
+      scenario: buildScenario("smoke", { rate: RATE, durationS: 1 }),
+      target,
+      samples,
+    });
+    const report = await runLoad({
+      scenario: buildScenario("smoke", { rate: RATE, durationS: DURATION_S }),
+      target,
+      samples,
+    });
+    const printed = formatReport(report);
+    expect(report.scheduled, printed).toBe(RATE * DURATION_S);
+    expect(report.errors, printed).toMatchObject({ http: 0, graphql: 0, notSent: 0 });
+    expect(report.errorRate, printed).toBe(0);
+    expect(report.achievedRate, printed).toBeGreaterThanOrEqual(RATE * 0.9);
+    // Generous: CI machines are shared. The runner's own thresholds hold the real targets.
+    expect(report.latencyMs.p95, printed).toBeLessThan(250);
+    expect(report.clipShare, printed).toBeGreaterThan(0.15);
+    expect(report.clipShare, printed).toBeLessThan(0.5);
+    expect(report.cacheHitShare, printed).toBeGreaterThan(0);
+  }, 60_000);
+});
