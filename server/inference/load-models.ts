@@ -81,11 +81,7 @@ async function loadClip(pack: ModelPack, options: LoadOptions): Promise<ClipMode
     : [m.text.input];
   const textFile = pack.file(pickPrecision(m.text, options.precision));
   const text = createClipText({
-    model: await openOnnxModel(
-      textFile,
-      { inputs: textInputs, outputs: [m.text.output] },
-      options,
-    ),
+    model: await openOnnxModel(textFile, { inputs: textInputs, outputs: [m.text.output] }, options),
     tokenizer,
     input: m.text.input,
     output: m.text.output,
