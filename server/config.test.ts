@@ -27,7 +27,7 @@ describe("loadConfig", () => {
         embeddingCacheBytes: 64 * 1024 * 1024,
         feedback: { storeMax: 100_000, ttlMs: 86_400_000, window: 500 },
         breaker: { failures: 5, resetMs: 10_000 },
-        threads: { ortIntraOp: availableParallelism(), sharp: 1 },
+        threads: { ortIntraOp: Math.max(1, Math.floor(availableParallelism() / 2)), sharp: 1 },
         tracing: { endpoint: null, serviceName: "vision-classify", timeoutMs: 2000 },
         limits: {
           maxPixels: 40_000_000,

@@ -23,6 +23,10 @@ async function main() {
   if (tracing.enabled) log(`tracing to ${config.tracing.endpoint}`);
 
   const server = createServer(createApp(runtime));
+  server.once("error", (error) => {
+    console.error(`cannot listen on ${config.http.host}:${config.http.port}: ${error.message}`);
+    process.exit(1);
+  });
   server.listen(config.http.port, config.http.host, () => {
     log(`GraphQL and GraphiQL on http://${config.http.host}:${config.http.port}/graphql`);
   });
