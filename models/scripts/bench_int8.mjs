@@ -22,6 +22,7 @@ import { loadavg } from "node:os";
 import { join } from "node:path";
 import * as ort from "onnxruntime-node";
 import sharp from "sharp";
+import { cosine } from "./vector.mjs";
 
 const argv = process.argv.slice(2);
 const packDir = argv[0];
@@ -136,18 +137,6 @@ function rows(tensor) {
   return Array.from({ length: tensor.dims[0] }, (_, r) =>
     Float64Array.from(tensor.data.subarray(r * width, (r + 1) * width)),
   );
-}
-
-function cosine(a, b) {
-  let dot = 0;
-  let na = 0;
-  let nb = 0;
-  for (let i = 0; i < a.length; i++) {
-    dot += a[i] * b[i];
-    na += a[i] * a[i];
-    nb += b[i] * b[i];
-  }
-  return dot / Math.sqrt(na * nb);
 }
 
 function meanRow(list) {

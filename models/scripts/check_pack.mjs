@@ -13,6 +13,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import * as ort from "onnxruntime-node";
+import { cosine } from "./vector.mjs";
 
 const args = process.argv.slice(2);
 const packDir = args[0];
@@ -56,18 +57,6 @@ function textIds(batch, contextLength) {
     ids[n * contextLength + len] = END;
   }
   return new ort.Tensor("int64", ids, [batch, contextLength]);
-}
-
-function cosine(a, b) {
-  let dot = 0;
-  let na = 0;
-  let nb = 0;
-  for (let i = 0; i < a.length; i++) {
-    dot += a[i] * b[i];
-    na += a[i] * a[i];
-    nb += b[i] * b[i];
-  }
-  return dot / Math.sqrt(na * nb);
 }
 
 function rows(tensor) {

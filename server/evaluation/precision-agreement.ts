@@ -2,6 +2,7 @@ import { UserError } from "../errors.ts";
 import { createClipVision } from "../inference/clip-vision.ts";
 import type { ClipModels } from "../inference/load-models.ts";
 import { openOnnxModel } from "../inference/onnx-session.ts";
+import { dot } from "../inference/vector-math.ts";
 import type { ModelPack } from "../packs/load-pack.ts";
 import { decodeImage } from "../pipeline/decode.ts";
 import { topK } from "../pipeline/top-k.ts";
@@ -140,10 +141,4 @@ async function decodeAll(
     ),
   );
   return decoded.filter((tensor): tensor is Float32Array => tensor !== null);
-}
-
-function dot(a: Float32Array, b: Float32Array): number {
-  let sum = 0;
-  for (let i = 0; i < a.length; i++) sum += (a[i] as number) * (b[i] as number);
-  return sum;
 }

@@ -24,6 +24,13 @@ export function l2Normalise(vector: Float32Array): Float32Array {
   return out;
 }
 
+/** a · b; for unit-length vectors, their cosine. */
+export function dot(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let sum = 0;
+  for (let i = 0; i < a.length; i++) sum += (a[i] as number) * (b[i] as number);
+  return sum;
+}
+
 /** rows (n × dim, row-major) · vector → n dot products. */
 export function matVec(rows: Float32Array, dim: number, vector: Float32Array): Float32Array {
   if (vector.length !== dim) throw new Error(`vector has ${vector.length} values, expected ${dim}`);
