@@ -1,9 +1,11 @@
 // The Node twin of the k6 scripts, for machines without k6: the same scenarios, request mix and
 // thresholds. Exits 1 when a threshold fails, 2 on a usage error.
 //   npx tsx loadtest/run.ts --scenario steady|burst|soak|smoke [--target URL] [--rate N]
-//     [--duration S] [--p95 MS] [--p99 MS] [--max-in-flight N]
-// TARGET, RATE, DURATION, P95_MS and P99_MS in the environment work as they do for k6; flags win.
+//     [--duration S] [--p95 MS] [--p99 MS] [--max-in-flight N] [--routing auto|explicit]
+// TARGET, RATE, DURATION, P95_MS, P99_MS and ROUTING in the environment work as they do for k6;
+// flags win.
 import { parseArgs } from "node:util";
+import { ROUTING_MODES, type RoutingMode } from "./lib/request-mix.js";
 import {
   buildScenario,
   isScenarioName,
@@ -14,7 +16,7 @@ import { runLoad } from "./node/open-model.ts";
 import { describeProfile, formatReport } from "./node/report.ts";
 
 const DEFAULT_TARGET = "http://127.0.0.1:4000/graphql";
-const USAGE = `usage: tsx loadtest/run.ts --scenario ${SCENARIO_NAMES.join("|")} [--target URL] [--rate N] [--duration S] [--p95 MS] [--p99 MS] [--max-in-flight N]`;
+const USAGE = `usage: tsx loadtest/run.ts --scenario ${SCENARIO_NAMES.join("|")} [--target URL] [--rate N] [--duration S] [--p95 MS] [--p99 MS] [--max-in-flight N] [--routing ${ROUTING_MODES.join("|")}]`;
 
 function main(): Promise<number> | number {
   let values: Record<string, string | boolean | undefined>;
@@ -28,6 +30,7 @@ function main(): Promise<number> | number {
         p95: { type: "string" },
         p99: { type: "string" },
         "max-in-flight": { type: "string" },
+        routing: { type: "string" },
         help: { type: "boolean", short: "h" },
       },
     }));
@@ -57,10 +60,15 @@ function main(): Promise<number> | number {
     return usage("--max-in-flight must be a positive integer");
   }
 
+  const routingName = String(values.routing ?? process.env.ROUTING ?? "auto");
+  const routing = ROUTING_MODES.find((mode): mode is RoutingMode => mode === routingName);
+  if (!routing) return usage(`unknown routing "${routingName}"`);
+
   console.log(`${scenario.name}: ${describeProfile(scenario.profile)} → ${target}`);
   return runLoad({
     scenario,
     target,
+    routing,
     ...(maxInFlight !== undefined ? { maxInFlight } : {}),
     onProgress: ({ elapsedS, sent, inFlight, errors }) =>
       console.log(

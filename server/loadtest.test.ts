@@ -8,6 +8,7 @@ import {
   CLASSIFY_QUERY,
   HOT_SET,
   MIX,
+  operationsFor,
   planRequest,
   SAMPLES,
   uniqueImage,
@@ -225,6 +226,35 @@ describe("load against the real service", () => {
     expect(await response.json()).toMatchObject({
       data: { classify: { top: { label: "shirt" }, vlmUsed: true } },
     });
+  });
+
+  it("asks for CLIP by request under explicit routing, so the share holds on any pack", async () => {
+    const plans = Array.from({ length: 24 }, (_, index) => planRequest(index));
+    expect(new Set(plans.map((plan) => plan.clip))).toEqual(new Set([true, false]));
+    for (const plan of plans) {
+      const { body, contentType } = multipartBody(
+        [
+          ["operations", operationsFor(plan, "explicit")],
+          ["map", JSON.stringify({ 0: ["variables.image"] })],
+        ],
+        [
+          {
+            name: "0",
+            filename: plan.file,
+            contentType: "image/png",
+            bytes: samples.get(plan.file) as Uint8Array,
+          },
+        ],
+      );
+      const response = await fetch(target, {
+        method: "POST",
+        body,
+        headers: { "content-type": contentType, "graphql-preflight": "1" },
+      });
+      const answer = (await response.json()) as { data: { classify: ClassificationResult } };
+      expect(answer.data.classify.vlmUsed, plan.file).toBe(plan.clip);
+      expect(answer.data.classify.vlmReason, plan.file).toBe(plan.clip ? "FORCED" : null);
+    }
   });
 
   // Here the service and the generator share one event loop, and the machine is shared with

@@ -8,11 +8,20 @@ import exec from "k6/execution";
 import http from "k6/http";
 import { Rate } from "k6/metrics";
 import { multipartBody } from "./multipart.js";
-import { CLASSIFY_QUERY, planRequest, SAMPLES, SAMPLES_DIR, uniqueImage } from "./request-mix.js";
+import {
+  operationsFor,
+  planRequest,
+  ROUTING_MODES,
+  SAMPLES,
+  SAMPLES_DIR,
+  uniqueImage,
+} from "./request-mix.js";
 import { buildScenario, expectedRequests, overridesFromEnv, peakRate } from "./scenarios.js";
 
 const TARGET = __ENV.TARGET || "http://127.0.0.1:4000/graphql";
-const OPERATIONS = JSON.stringify({ query: CLASSIFY_QUERY, variables: { image: null } });
+// ROUTING=explicit asks for CLIP by request, for packs whose CNN does not route the mix's
+// samples as the embedded pack does (see request-mix.js).
+const ROUTING = routingMode(__ENV.ROUTING || "auto");
 const MAP = JSON.stringify({ 0: ["variables.image"] });
 
 // Resolved against this file, not the working directory, so a checkout and the compose k6
@@ -100,7 +109,7 @@ export function classify() {
   const bytes = plan.hot ? png : uniqueImage(png, `${exec.scenario.startTime}-${index}`);
   const { body, contentType } = multipartBody(
     [
-      ["operations", OPERATIONS],
+      ["operations", operationsFor(plan, ROUTING)],
       ["map", MAP],
     ],
     [{ name: "0", filename: plan.file, contentType: "image/png", bytes }],
@@ -123,6 +132,16 @@ export function classify() {
     cacheHits.add(result.cacheHit);
     vlmFallbacks.add(result.fallback !== null);
   }
+}
+
+/**
+ * @param {string} name
+ * @returns {import("./request-mix.js").RoutingMode}
+ */
+function routingMode(name) {
+  const mode = ROUTING_MODES.find((known) => known === name);
+  if (!mode) throw new Error(`ROUTING must be one of ${ROUTING_MODES.join(", ")}`);
+  return mode;
 }
 
 /**

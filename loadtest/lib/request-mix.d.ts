@@ -17,8 +17,18 @@ export interface RequestPlan {
   hot: boolean;
 }
 
-/** The mutation every request sends: a multipart upload of one image, `vlm: AUTO`. */
+/** The mutation every request sends: a multipart upload of one image, with optional options. */
 export const CLASSIFY_QUERY: string;
+
+/**
+ * How the mix gets its CLIP share: `auto` lets the service route (`vlm: AUTO`, true to the
+ * embedded pack's samples); `explicit` sends `vlm: FORCE` for the planned CLIP requests and
+ * `OFF` for the rest, so the share holds on any pack.
+ */
+export type RoutingMode = "auto" | "explicit";
+export const ROUTING_MODES: readonly RoutingMode[];
+/** The multipart `operations` field for a planned request. */
+export function operationsFor(plan: RequestPlan, routing: RoutingMode): string;
 /** The sample folder, relative to the repository root. */
 export const SAMPLES_DIR: string;
 export const SAMPLES: readonly Sample[];

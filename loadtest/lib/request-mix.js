@@ -7,7 +7,19 @@
 
 /** @type {typeof import("./request-mix.js").CLASSIFY_QUERY} */
 export const CLASSIFY_QUERY =
-  "mutation Classify($image: File!) { classify(image: $image) { id top { label score } vlmUsed vlmReason fallback cacheHit } }";
+  "mutation Classify($image: File!, $options: ClassifyOptions) { classify(image: $image, options: $options) { id top { label score } vlmUsed vlmReason fallback cacheHit } }";
+
+/** @type {typeof import("./request-mix.js").ROUTING_MODES} */
+export const ROUTING_MODES = ["auto", "explicit"];
+
+/** @type {typeof import("./request-mix.js").operationsFor} */
+export const operationsFor = (plan, routing) => {
+  // "explicit" asks for CLIP by request (FORCE / OFF) instead of relying on the pack's CNN to be
+  // unsure on the right samples: the mix's CLIP share then holds on any pack, e.g. a benchmark
+  // pack with random weights, whose CNN is unsure about everything.
+  const options = routing === "explicit" ? { vlm: plan.clip ? "FORCE" : "OFF" } : null;
+  return JSON.stringify({ query: CLASSIFY_QUERY, variables: { image: null, options } });
+};
 
 /** @type {typeof import("./request-mix.js").SAMPLES_DIR} */
 export const SAMPLES_DIR = "models/fashion-mnist/samples";

@@ -1,5 +1,5 @@
 import { setImmediate, setTimeout as sleep } from "node:timers/promises";
-import { planRequest, uniqueImage } from "../lib/request-mix.js";
+import { operationsFor, planRequest, type RoutingMode, uniqueImage } from "../lib/request-mix.js";
 import { profileDurationS, type Scenario } from "../lib/scenarios.js";
 import { arrivalTimesMs } from "./arrivals.ts";
 import { type LoadReport, summarize } from "./report.ts";
@@ -24,6 +24,8 @@ export interface LoadOptions {
   }) => void;
   /** Default 10,000 ms. */
   progressEveryMs?: number;
+  /** How the mix gets its CLIP share (see request-mix.d.ts). Default auto. */
+  routing?: RoutingMode;
 }
 
 // Past this many late arrivals in a row the loop yields once, so answers are still read while
@@ -44,6 +46,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
     timeoutMs = 10_000,
     onProgress,
     progressEveryMs = 10_000,
+    routing = "auto",
   } = options;
   const samples = options.samples ?? (await loadSamples());
   // Part of every unique image's bytes, so no run hits another run's cache entries.
@@ -78,14 +81,17 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
     const png = samples.get(plan.file);
     if (!png) throw new Error(`sample ${plan.file} is missing`);
     const bytes = plan.hot ? png : uniqueImage(png, `${runId}-${index}`);
-    const request = sendClassify(target, { file: plan.file, bytes }, due, timeoutMs).then(
-      (outcome) => {
-        outcomes.push(outcome);
-        if (!outcome.ok) failures++;
-        lastAnswerAt = performance.now();
-        inFlight.delete(request);
-      },
-    );
+    const request = sendClassify(
+      target,
+      { file: plan.file, bytes, operations: operationsFor(plan, routing) },
+      due,
+      timeoutMs,
+    ).then((outcome) => {
+      outcomes.push(outcome);
+      if (!outcome.ok) failures++;
+      lastAnswerAt = performance.now();
+      inFlight.delete(request);
+    });
     inFlight.add(request);
 
     if (onProgress && performance.now() >= nextProgress) {

@@ -1,7 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { multipartBody } from "../lib/multipart.js";
-import { CLASSIFY_QUERY, SAMPLES, SAMPLES_DIR } from "../lib/request-mix.js";
+import { SAMPLES, SAMPLES_DIR } from "../lib/request-mix.js";
 
 /** The sample folder of this checkout, found from this file rather than the working directory. */
 export const DEFAULT_SAMPLES_DIR = fileURLToPath(new URL(`../../${SAMPLES_DIR}/`, import.meta.url));
@@ -36,7 +36,6 @@ interface Answer {
   errors?: { message: string; extensions?: { code?: string } }[];
 }
 
-const OPERATIONS = JSON.stringify({ query: CLASSIFY_QUERY, variables: { image: null } });
 const MAP = JSON.stringify({ 0: ["variables.image"] });
 
 /**
@@ -48,13 +47,13 @@ const MAP = JSON.stringify({ 0: ["variables.image"] });
  */
 export async function sendClassify(
   target: string,
-  image: { file: string; bytes: Uint8Array },
+  image: { file: string; bytes: Uint8Array; operations: string },
   scheduledAt: number,
   timeoutMs: number,
 ): Promise<Outcome> {
   const { body, contentType } = multipartBody(
     [
-      ["operations", OPERATIONS],
+      ["operations", image.operations],
       ["map", MAP],
     ],
     [{ name: "0", filename: image.file, contentType: "image/png", bytes: image.bytes }],
