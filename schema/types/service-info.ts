@@ -58,8 +58,8 @@ export function describeModel(
     name,
     role,
     file: model.path.startsWith(`${packDir}/`) ? model.path.slice(packDir.length + 1) : model.path,
-    inputs: model.session.inputNames,
-    outputs: model.session.outputNames,
+    inputs: model.inputNames,
+    outputs: model.outputNames,
     loadSeconds: model.loadSeconds,
   };
 }

@@ -55,7 +55,9 @@ export function createModelBatchers(models: Models, config: Config, metrics: Met
     batcher: vision,
     cache: createCoalescingCache(embeddingCache),
     breaker,
-    modelKey: clip.vision.model.path,
+    // The file's contents, not its path: two pack versions at the same path (a rolling upgrade
+    // sharing one Redis) must never read each other's embeddings.
+    modelKey: clip.vision.model.sha256.slice(0, 16),
     onLookup: (hit) =>
       metrics.cacheLookups.inc({ cache: "image_embedding", result: hit ? "hit" : "miss" }),
   });

@@ -94,7 +94,7 @@ export async function precisionAgreement({
       }
     }
   } finally {
-    await Promise.all([reference, ...variants].map((m) => m.model.session.release()));
+    await Promise.all([reference, ...variants].map((m) => m.model.release()));
   }
   return {
     compared: others.map(([precision, file], v) => {

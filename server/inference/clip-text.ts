@@ -1,6 +1,5 @@
-import * as ort from "onnxruntime-node";
 import type { ClipTokenizer } from "../tokenizer/clip-tokenizer.ts";
-import { type OnnxModel, splitRows } from "./onnx-session.ts";
+import { type OnnxModel, splitRows, type TensorData } from "./onnx-session.ts";
 import { l2Normalise } from "./vector-math.ts";
 
 /** CLIP's text tower: strings in, unit-length embeddings out. */
@@ -23,12 +22,12 @@ export function createClipText(options: {
     async embed(texts) {
       if (texts.length === 0) return [];
       const ids = tokenizer.encodeBatch(texts);
-      const feeds: Record<string, ort.Tensor> = {
-        [input]: new ort.Tensor("int64", ids, [texts.length, length]),
+      const feeds: Record<string, TensorData> = {
+        [input]: { type: "int64", data: ids, dims: [texts.length, length] },
       };
       if (needsAttentionMask) feeds.attention_mask = attentionMask(texts, tokenizer);
-      const result = await model.session.run(feeds, [output]);
-      return splitRows(result[output] as never).map(l2Normalise);
+      const result = await model.run(feeds, [output]);
+      return splitRows(result[output]).map(l2Normalise);
     },
   };
 }
@@ -40,5 +39,5 @@ function attentionMask(texts: readonly string[], tokenizer: ClipTokenizer) {
     const used = tokenizer.encode(text).length;
     mask.fill(1n, row * length, row * length + used);
   });
-  return new ort.Tensor("int64", mask, [texts.length, length]);
+  return { type: "int64", data: mask, dims: [texts.length, length] } satisfies TensorData;
 }

@@ -23,10 +23,8 @@ export function createClipVision(options: {
     async embed(images) {
       if (images.length === 0) return [];
       // Fetch only the embedding: some towers also compute logits nobody reads.
-      const result = await model.session.run({ [input]: stackImages(images, height, width) }, [
-        output,
-      ]);
-      return splitRows(result[output] as never).map(l2Normalise);
+      const result = await model.run({ [input]: stackImages(images, height, width) }, [output]);
+      return splitRows(result[output]).map(l2Normalise);
     },
   };
 }

@@ -25,8 +25,8 @@ export function createCnn(options: {
     async classify(images) {
       if (images.length === 0) return [];
       const feeds = { [input]: stackImages(images, height, width) };
-      const result = await model.session.run(feeds, [output]);
-      const rows = splitRows(result[output] as never);
+      const result = await model.run(feeds, [output]);
+      const rows = splitRows(result[output]);
       return outputKind === "logits" ? rows.map((row) => softmax(row)) : rows;
     },
   };

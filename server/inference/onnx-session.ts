@@ -1,4 +1,16 @@
-import * as ort from "onnxruntime-node";
+import { createHash } from "node:crypto";
+import { createReadStream } from "node:fs";
+import { Worker } from "node:worker_threads";
+import type { InferenceSession } from "onnxruntime-node";
+import type {
+  Float32TensorData,
+  FromWorker,
+  TensorData,
+  ToWorker,
+  WorkerInit,
+} from "./onnx-worker-protocol.ts";
+
+export type { Float32TensorData, TensorData } from "./onnx-worker-protocol.ts";
 
 export interface SessionOptions {
   /** Intra-op threads for this session; size it together with decode threads. */
@@ -8,13 +20,45 @@ export interface SessionOptions {
 /** An ONNX model ready to run, with the names it was checked to have. */
 export interface OnnxModel {
   readonly path: string;
-  readonly session: ort.InferenceSession;
+  /** Of the file's bytes: names the model in cache keys shared between replicas and versions. */
+  readonly sha256: string;
   readonly loadSeconds: number;
+  readonly inputNames: readonly string[];
+  readonly outputNames: readonly string[];
+  /**
+   * Runs the model on its own thread. The feeds' buffers are handed over to that thread without
+   * a copy, so the caller must not use them afterwards.
+   */
+  run(
+    feeds: Record<string, TensorData>,
+    outputs: readonly string[],
+  ): Promise<Record<string, Float32TensorData>>;
+  /** Frees the session and ends its thread. */
+  release(): Promise<void>;
+}
+
+const WORKER_URL = new URL("./onnx-worker.js", import.meta.url);
+
+/** The session settings every model of the service runs with. */
+export function sessionOptions(options: SessionOptions): InferenceSession.SessionOptions {
+  return {
+    intraOpNumThreads: options.intraOpThreads,
+    interOpNumThreads: 1,
+    executionMode: "sequential",
+    // At "extended" or above, so the setting below takes effect (it is a graph transform).
+    graphOptimizationLevel: "all",
+    // x86 CPUs without VNNI multiply u8×s8 with an int16 pair sum that saturates, which costs
+    // full-range int8 models ~7 points of top-1 (MobileNetV2 int8: 0.752 vs 0.824 on the
+    // reference photos). This makes onnxruntime use u8×u8, which is exact; no effect elsewhere.
+    extra: { session: { x64quantprecision: "1" } },
+  };
 }
 
 /**
- * Opens an ONNX model and checks that the tensors the manifest names exist, so a wrong pack
- * fails at start with the names it has, not at the first request.
+ * Opens an ONNX model on a thread of its own (see onnx-worker.js for why) and checks that the
+ * tensors the manifest names exist, so a wrong pack fails at start with the names it has, not
+ * at the first request. If the thread ever stops, the calls in flight fail and the next call
+ * starts a new one.
  */
 export async function openOnnxModel(
   path: string,
@@ -22,48 +66,150 @@ export async function openOnnxModel(
   options: SessionOptions,
 ): Promise<OnnxModel> {
   const started = performance.now();
-  let session: ort.InferenceSession;
-  try {
-    session = await ort.InferenceSession.create(path, {
-      intraOpNumThreads: options.intraOpThreads,
-      interOpNumThreads: 1,
-      executionMode: "sequential",
-      // At "extended" or above, so the setting below takes effect (it is a graph transform).
-      graphOptimizationLevel: "all",
-      // x86 CPUs without VNNI multiply u8×s8 with an int16 pair sum that saturates, which costs
-      // full-range int8 models ~7 points of top-1 (MobileNetV2 int8: 0.752 vs 0.824 on the
-      // reference photos). This makes onnxruntime use u8×u8, which is exact; no effect elsewhere.
-      extra: { session: { x64quantprecision: "1" } },
-    });
-  } catch (error) {
-    throw new Error(`cannot load model ${path}: ${(error as Error).message}`, { cause: error });
-  }
+  const init: WorkerInit = { path, sessionOptions: sessionOptions(options) };
+  const [first, sha256] = await Promise.all([
+    startModelThread(init).catch((error: Error) => {
+      throw new Error(`cannot load model ${path}: ${error.message}`, { cause: error });
+    }),
+    fileSha256(path),
+  ]);
   for (const name of tensors.inputs) {
-    if (!session.inputNames.includes(name)) {
-      throw new Error(`${path} has no input "${name}" (it has ${session.inputNames.join(", ")})`);
+    if (!first.inputNames.includes(name)) {
+      await first.release();
+      throw new Error(`${path} has no input "${name}" (it has ${first.inputNames.join(", ")})`);
     }
   }
   for (const name of tensors.outputs) {
-    if (!session.outputNames.includes(name)) {
-      throw new Error(`${path} has no output "${name}" (it has ${session.outputNames.join(", ")})`);
+    if (!first.outputNames.includes(name)) {
+      await first.release();
+      throw new Error(`${path} has no output "${name}" (it has ${first.outputNames.join(", ")})`);
     }
   }
-  return { path, session, loadSeconds: (performance.now() - started) / 1000 };
+  let thread = first;
+  let restarting: Promise<ModelThread> | null = null;
+  return {
+    path,
+    sha256,
+    loadSeconds: (performance.now() - started) / 1000,
+    inputNames: first.inputNames,
+    outputNames: first.outputNames,
+    async run(feeds, outputs) {
+      if (thread.stopped) {
+        restarting ??= startModelThread(init).finally(() => {
+          restarting = null;
+        });
+        thread = await restarting;
+      }
+      return thread.run(feeds, outputs);
+    },
+    release: () => thread.release(),
+  };
+}
+
+async function fileSha256(path: string): Promise<string> {
+  const hash = createHash("sha256");
+  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  return hash.digest("hex");
+}
+
+interface ModelThread {
+  readonly inputNames: readonly string[];
+  readonly outputNames: readonly string[];
+  readonly stopped: boolean;
+  run(
+    feeds: Record<string, TensorData>,
+    outputs: readonly string[],
+  ): Promise<Record<string, Float32TensorData>>;
+  release(): Promise<void>;
+}
+
+function startModelThread(init: WorkerInit): Promise<ModelThread> {
+  // No inherited loader flags: the worker is plain JavaScript.
+  const worker = new Worker(WORKER_URL, { workerData: init, execArgv: [] });
+  const pending = new Map<
+    number,
+    { resolve: (outputs: Record<string, Float32TensorData>) => void; reject: (e: Error) => void }
+  >();
+  let nextId = 0;
+  let stopped = false;
+  const post = (message: ToWorker, transfer: ArrayBuffer[] = []) =>
+    worker.postMessage(message, transfer);
+
+  return new Promise((resolveStart, rejectStart) => {
+    const stop = (reason: Error) => {
+      if (stopped) return;
+      stopped = true;
+      rejectStart(reason);
+      for (const call of pending.values()) call.reject(reason);
+      pending.clear();
+    };
+    worker.on("error", (error) => stop(new Error(`inference thread failed: ${error.message}`)));
+    worker.on("exit", (code) => stop(new Error(`inference thread exited with code ${code}`)));
+    worker.on("message", (message: FromWorker) => {
+      switch (message.kind) {
+        case "ready":
+          // An idle model thread must not keep the process alive; one loading or with work in
+          // flight must (see run).
+          worker.unref();
+          resolveStart({
+            inputNames: message.inputNames,
+            outputNames: message.outputNames,
+            get stopped() {
+              return stopped;
+            },
+            run(feeds, outputs) {
+              if (stopped) return Promise.reject(new Error("inference thread stopped"));
+              const id = nextId++;
+              const transfer = Object.values(feeds).map((feed) => feed.data.buffer as ArrayBuffer);
+              return new Promise((resolve, reject) => {
+                pending.set(id, { resolve, reject });
+                if (pending.size === 1) worker.ref();
+                post({ kind: "run", id, feeds, outputs }, transfer);
+              });
+            },
+            async release() {
+              if (stopped) return;
+              post({ kind: "release" });
+              await new Promise((resolve) => worker.once("exit", resolve));
+            },
+          });
+          return;
+        case "failed":
+          stop(new Error(message.message));
+          return;
+        case "result":
+        case "error": {
+          const call = pending.get(message.id);
+          pending.delete(message.id);
+          if (pending.size === 0) worker.unref();
+          if (message.kind === "result") call?.resolve(message.outputs);
+          else call?.reject(new Error(message.message));
+        }
+      }
+    });
+  });
 }
 
 /** Stacks same-sized CHW images into one NCHW float32 tensor. */
-export function stackImages(images: readonly Float32Array[], height: number, width: number) {
+export function stackImages(
+  images: readonly Float32Array[],
+  height: number,
+  width: number,
+): Float32TensorData {
   const size = 3 * height * width;
   const data = new Float32Array(images.length * size);
   images.forEach((image, i) => {
     data.set(image, i * size);
   });
-  return new ort.Tensor("float32", data, [images.length, 3, height, width]);
+  return { type: "float32", data, dims: [images.length, 3, height, width] };
 }
 
-/** Splits a [batch, n] float32 output into one row per item (copies, so the tensor can be freed). */
-export function splitRows(tensor: ort.Tensor): Float32Array[] {
-  const [batch, width] = tensor.dims as [number, number];
-  const data = tensor.data as Float32Array;
-  return Array.from({ length: batch }, (_, i) => data.slice(i * width, (i + 1) * width));
+/**
+ * Splits a [batch, n] output into one row per item. Copies, so a cached row does not keep the
+ * whole batch's buffer alive.
+ */
+export function splitRows(tensor: Float32TensorData | undefined): Float32Array[] {
+  if (!tensor) throw new Error("the model returned no output");
+  const [batch = 0, width = 0] = tensor.dims;
+  return Array.from({ length: batch }, (_, i) => tensor.data.slice(i * width, (i + 1) * width));
 }

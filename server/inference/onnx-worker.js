@@ -1,0 +1,75 @@
+// @ts-check
+// The thread one ONNX session runs on. onnxruntime-node's `run()` is synchronous native code
+// (its promise only defers the call by a turn of the loop), so on the main thread every
+// inference would stall the event loop: HTTP parsing, decodes and the answers of other
+// requests would all wait behind a CLIP batch. Here it stalls only this thread.
+// Plain JavaScript, so it loads in any host (tsx, vitest, plain node) without a TypeScript
+// loader; the protocol's types are in onnx-worker-protocol.ts.
+import { parentPort, workerData } from "node:worker_threads";
+import * as ort from "onnxruntime-node";
+
+/** @typedef {import("./onnx-worker-protocol.ts").WorkerInit} WorkerInit */
+/** @typedef {import("./onnx-worker-protocol.ts").ToWorker} ToWorker */
+/** @typedef {import("./onnx-worker-protocol.ts").FromWorker} FromWorker */
+/** @typedef {import("./onnx-worker-protocol.ts").Float32TensorData} Float32TensorData */
+
+const port = parentPort;
+if (!port) throw new Error("onnx-worker.js runs as a worker thread");
+const { path, sessionOptions } = /** @type {WorkerInit} */ (workerData);
+
+/**
+ * @param {FromWorker} message
+ * @param {ArrayBuffer[]} [transfer]
+ */
+const send = (message, transfer = []) => port.postMessage(message, transfer);
+
+/** @type {ort.InferenceSession} */
+let session;
+try {
+  session = await ort.InferenceSession.create(path, sessionOptions);
+  send({
+    kind: "ready",
+    inputNames: [...session.inputNames],
+    outputNames: [...session.outputNames],
+  });
+} catch (error) {
+  send({ kind: "failed", message: error instanceof Error ? error.message : String(error) });
+  process.exit(1);
+}
+
+port.on("message", async (/** @type {ToWorker} */ message) => {
+  if (message.kind === "release") {
+    await session.release();
+    port.close();
+    return;
+  }
+  try {
+    /** @type {Record<string, ort.Tensor>} */
+    const feeds = {};
+    for (const [name, tensor] of Object.entries(message.feeds)) {
+      feeds[name] = new ort.Tensor(tensor.type, tensor.data, tensor.dims);
+    }
+    const results = await session.run(feeds, message.outputs);
+    /** @type {Record<string, Float32TensorData>} */
+    const outputs = {};
+    for (const name of message.outputs) {
+      const tensor = results[name];
+      if (!tensor) throw new Error(`the model returned no "${name}"`);
+      if (tensor.type !== "float32") throw new Error(`"${name}" is ${tensor.type}, not float32`);
+      // A copy in this thread's heap, which can be handed over without a second copy; the
+      // tensor's own buffer may belong to onnxruntime.
+      const data = /** @type {Float32Array} */ (tensor.data).slice();
+      outputs[name] = { type: "float32", data, dims: [...tensor.dims] };
+    }
+    send(
+      { kind: "result", id: message.id, outputs },
+      Object.values(outputs).map((output) => /** @type {ArrayBuffer} */ (output.data.buffer)),
+    );
+  } catch (error) {
+    send({
+      kind: "error",
+      id: message.id,
+      message: error instanceof Error ? error.message : String(error),
+    });
+  }
+});
