@@ -155,7 +155,7 @@ local confidence = p.section('CNN confidence', [
 local accuracy = p.section('Accuracy from feedback', [
   p.timeSeries(
     'Accuracy delta (final − CNN)',
-    "Rolling accuracy of the final answers minus the CNN's alone, over the last feedbacks each replica received (FEEDBACK_WINDOW). Above zero CLIP helps; below zero it hurts. Reads 0 until feedback arrives: check the feedback panel before trusting it. From %s." % m.vlmAccuracyDelta,
+    "Rolling accuracy of the final answers minus the CNN's alone, over the last FEEDBACK_WINDOW feedbacks: the whole fleet's with REDIS_URL (every replica shows the same value), else each replica's own. Above zero CLIP helps; below zero it hurts. Reads 0 until feedback arrives: check the feedback panel before trusting it. From %s." % m.vlmAccuracyDelta,
     [p.target('max by (instance) (%s%s)' % [m.vlmAccuracyDelta, q.selector()], '{{instance}}')],
     unit='percentunit',
     width=12,

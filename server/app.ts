@@ -69,6 +69,8 @@ export function createApp(runtime: Runtime) {
         endpoint: "/ready",
         check: () => {
           const { models, warmUpSeconds, lifecycle } = runtime;
+          const redis = runtime.redisHealth();
+          // Redis down is not "unready": every replica still answers, from its local state.
           const body = {
             ready: warmUpSeconds !== null && !lifecycle.draining,
             draining: lifecycle.draining,
@@ -77,6 +79,9 @@ export function createApp(runtime: Runtime) {
             vlm: models.clip ? "loaded" : "unavailable",
             vlmUnavailableReason: models.clipUnavailableReason,
             warmUpSeconds,
+            redis: redis.state,
+            redisLastError: redis.lastError,
+            redisLastErrorAt: redis.lastErrorAt,
           };
           return Response.json(body, { status: body.ready ? 200 : 503 });
         },

@@ -26,6 +26,7 @@ describe("loadConfig", () => {
         batching: { maxBatchSize: 8, maxWaitMs: 50, vlmQueueMax: 64, cnnQueueMax: 1024 },
         embeddingCacheBytes: 64 * 1024 * 1024,
         feedback: { storeMax: 100_000, ttlMs: 86_400_000, window: 500 },
+        redis: { url: null, commandTimeoutMs: 50, embeddingTtlSeconds: 604_800 },
         breaker: { failures: 5, resetMs: 10_000 },
         threads: { ortIntraOp: Math.max(1, Math.floor(availableParallelism() / 2)), sharp: 1 },
         tracing: { endpoint: null, serviceName: "vision-classify", timeoutMs: 2000 },
@@ -88,6 +89,9 @@ describe("loadConfig", () => {
         VLM_BREAKER_RESET_MS: "1000",
         OTEL_EXPORTER_OTLP_ENDPOINT: "http://127.0.0.1:4318",
         OTEL_SERVICE_NAME: "classify-eu",
+        REDIS_URL: "redis://redis:6379/0",
+        REDIS_COMMAND_TIMEOUT_MS: "20",
+        REDIS_EMBEDDING_TTL_SECONDS: "3600",
       });
       expect(config).toEqual({
         http: { port: 8080, host: "0.0.0.0", graphiql: false },
@@ -99,6 +103,7 @@ describe("loadConfig", () => {
         batching: { maxBatchSize: 16, maxWaitMs: 5, vlmQueueMax: 32, cnnQueueMax: 128 },
         embeddingCacheBytes: 1_048_576,
         feedback: { storeMax: 10, ttlMs: 60_000, window: 20 },
+        redis: { url: "redis://redis:6379/0", commandTimeoutMs: 20, embeddingTtlSeconds: 3600 },
         breaker: { failures: 3, resetMs: 1000 },
         threads: { ortIntraOp: 3, sharp: 2 },
         tracing: { endpoint: "http://127.0.0.1:4318", serviceName: "classify-eu", timeoutMs: 2000 },
@@ -134,6 +139,19 @@ describe("loadConfig", () => {
           low: 0,
         },
       );
+    });
+  });
+
+  describe("REDIS_URL", () => {
+    it("takes redis:// and rediss:// URLs, and reads an empty one as unset", () => {
+      expect(
+        loadConfig({ REDIS_URL: "rediss://user:secret@cache.internal:6380/2" }).redis.url,
+      ).toBe("rediss://user:secret@cache.internal:6380/2");
+      expect(loadConfig({ REDIS_URL: "" }).redis.url).toBeNull();
+    });
+
+    it.each(["http://redis:6379", "redis:/no-host", "localhost:6379"])("refuses %s", (url) => {
+      expect(configError({ REDIS_URL: url }).message).toContain("REDIS_URL: must be redis://");
     });
   });
 

@@ -64,6 +64,20 @@ const envSchema = z
     PREDICTION_TTL_SECONDS: positiveInt.default(86_400),
     /** Feedbacks the accuracy delta is computed over. Default 500. */
     FEEDBACK_WINDOW: positiveInt.default(500),
+    /**
+     * Redis shared by every replica (redis:// or rediss://): second-level embedding cache,
+     * predictions for feedback, the fleet's accuracy window. Default none: all in process.
+     */
+    REDIS_URL: z.preprocess(
+      blankAsUnset,
+      z
+        .url({ protocol: /^rediss?$/, hostname: /./, error: "must be redis://host:port" })
+        .optional(),
+    ),
+    /** Longest one Redis command may take before the request goes on without it. Default 50 ms. */
+    REDIS_COMMAND_TIMEOUT_MS: positiveInt.default(50),
+    /** How long Redis keeps an image embedding. Default 604,800 s (a week). */
+    REDIS_EMBEDDING_TTL_SECONDS: positiveInt.default(604_800),
     /** OTLP/HTTP collector for traces, e.g. http://127.0.0.1:4318. Default none: tracing off. */
     OTEL_EXPORTER_OTLP_ENDPOINT: z.url().optional(),
     /** service.name on every span. Default vision-classify. */
@@ -113,6 +127,8 @@ export interface Config {
   batching: { maxBatchSize: number; maxWaitMs: number; vlmQueueMax: number; cnnQueueMax: number };
   embeddingCacheBytes: number;
   feedback: { storeMax: number; ttlMs: number; window: number };
+  /** Null url: no Redis, every store in process (one replica). */
+  redis: { url: string | null; commandTimeoutMs: number; embeddingTtlSeconds: number };
   breaker: { failures: number; resetMs: number };
   threads: { ortIntraOp: number; sharp: number };
   tracing: { endpoint: string | null; serviceName: string; timeoutMs: number };
@@ -160,6 +176,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       storeMax: e.PREDICTION_STORE_MAX,
       ttlMs: e.PREDICTION_TTL_SECONDS * 1000,
       window: e.FEEDBACK_WINDOW,
+    },
+    redis: {
+      url: e.REDIS_URL ?? null,
+      commandTimeoutMs: e.REDIS_COMMAND_TIMEOUT_MS,
+      embeddingTtlSeconds: e.REDIS_EMBEDDING_TTL_SECONDS,
     },
     breaker: { failures: e.VLM_BREAKER_FAILURES, resetMs: e.VLM_BREAKER_RESET_MS },
     threads: { ortIntraOp: e.ORT_INTRA_OP_THREADS, sharp: e.SHARP_CONCURRENCY },

@@ -19,7 +19,17 @@ async function main() {
       ? `CLIP ready (${clip.vision.model.path}, label embeddings from ${clip.labelEmbeddingsSource})`
       : `CLIP unavailable: ${clipUnavailableReason}`,
   );
-  log(`warm-up inference took ${(runtime.warmUpSeconds ?? 0).toFixed(3)} s`);
+  const warm = runtime.warmUp;
+  if (warm) {
+    const sizes = (list: number[]) =>
+      list.length ? `${Math.min(...list)}..${Math.max(...list)}` : "none";
+    log(
+      `warm-up took ${warm.seconds.toFixed(3)} s (batch sizes: cnn ${sizes(warm.batchSizes.cnn)}, clip_vision ${sizes(warm.batchSizes.clip_vision)}; text tower ${warm.textTower ? "once" : "absent"})`,
+    );
+  }
+  const redis = runtime.redisHealth();
+  if (redis.state === "disabled")
+    log("no REDIS_URL: caches and feedback state are in this process only");
   if (tracing.enabled) log(`tracing to ${config.tracing.endpoint}`);
 
   const server = createServer(createApp(runtime));
@@ -40,6 +50,7 @@ async function main() {
     }, DRAIN_DEADLINE_MS);
     deadline.unref();
     server.close(async () => {
+      await runtime.close();
       await tracing.shutdown();
       log("drained; bye");
       process.exit(0);

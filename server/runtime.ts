@@ -1,14 +1,28 @@
 import { Registry } from "prom-client";
 import sharp from "sharp";
 import { createModelBatchers, type ModelBatchers } from "./batching/model-batchers.ts";
+import { createRedisEmbeddingLevel } from "./cache/redis-embedding-level.ts";
 import type { Config } from "./config.ts";
+import { createAccuracyWindow } from "./feedback/accuracy-window.ts";
 import { createFeedback, type SubmitFeedback } from "./feedback/feedback.ts";
 import { createPredictionStore } from "./feedback/prediction-store.ts";
+import { createRedisAccuracyWindow } from "./feedback/redis-accuracy-window.ts";
+import { createRedisPredictionStore } from "./feedback/redis-prediction-store.ts";
 import { loadModels, type Models } from "./inference/load-models.ts";
-import { loadPack } from "./packs/load-pack.ts";
+import { modelFingerprint } from "./inference/model-fingerprint.ts";
+import { loadPack, type ModelPack } from "./packs/load-pack.ts";
 import { type Classifier, createClassifier } from "./pipeline/classify.ts";
+import {
+  createRedisConnection,
+  type RedisConnection,
+  type RedisHealth,
+} from "./redis/redis-connection.ts";
 import { createMetrics, type Metrics } from "./telemetry/metrics.ts";
-import { warmUp } from "./warm-up.ts";
+import { type WarmUpReport, warmUp } from "./warm-up.ts";
+
+// How long start-up waits for Redis (while the models load): a replica that starts with Redis
+// reachable shares state from its first request; one that cannot reach it starts anyway.
+const REDIS_START_WAIT_MS = 2000;
 
 /** The process-wide singletons, built once at start and passed down to every request. */
 export interface Runtime {
@@ -19,8 +33,14 @@ export interface Runtime {
   readonly metrics: Metrics;
   readonly submitFeedback: SubmitFeedback;
   readonly startedAt: Date;
-  /** Null until the first real inference has passed; then how long it took. */
+  /** Null until the warm-up has passed; then how long it took. */
   readonly warmUpSeconds: number | null;
+  /** What the warm-up ran: batch sizes per model, the text tower. */
+  readonly warmUp: WarmUpReport | null;
+  /** Redis' state for /ready; "disabled" without REDIS_URL. */
+  redisHealth(): RedisHealth;
+  /** Closes what outlives requests (the Redis connection). */
+  close(): Promise<void>;
   /** Set on shutdown: readiness fails so load balancers stop sending new requests. */
   readonly lifecycle: { draining: boolean };
 }
@@ -42,17 +62,66 @@ export async function createRuntime(
       `VLM_PRIORITY_CLASSES names labels the pack does not have: ${unknownPriority.join(", ")}`,
     );
   }
+  const redis = config.redis.url
+    ? createRedisConnection({
+        url: config.redis.url,
+        commandTimeoutMs: config.redis.commandTimeoutMs,
+        onFailure: (operation, cause) => metrics.redisFailures.inc({ operation, cause }),
+        log,
+      })
+    : null;
+  try {
+    return await build(config, pack, metrics, redis, log);
+  } catch (error) {
+    await redis?.close();
+    throw error;
+  }
+}
+
+async function build(
+  config: Config,
+  pack: ModelPack,
+  metrics: Metrics,
+  redis: RedisConnection | null,
+  log: (message: string) => void,
+): Promise<Runtime> {
+  // Connects while the models load.
+  const redisConnected = redis?.waitUntilConnected(REDIS_START_WAIT_MS);
   const models = await loadModels(pack, {
     intraOpThreads: config.threads.ortIntraOp,
     cacheDir: config.cacheDir,
     precision: config.vlmPrecision,
     log,
   });
-  const batchers = createModelBatchers(models, config, metrics);
-  const predictions = createPredictionStore({
+  const clip = models.clip;
+  const batchers = createModelBatchers(models, config, metrics, {
+    modelKey: clip ? modelFingerprint(clip.vision.model, clip.vision.preprocess) : "",
+    secondLevel:
+      redis && clip
+        ? createRedisEmbeddingLevel({
+            redis,
+            dimensions: clip.labelEmbeddings.dim,
+            ttlSeconds: config.redis.embeddingTtlSeconds,
+          })
+        : undefined,
+  });
+  const localPredictions = createPredictionStore({
     maxEntries: config.feedback.storeMax,
     ttlMs: config.feedback.ttlMs,
   });
+  const predictions = redis
+    ? createRedisPredictionStore({ redis, ttlMs: config.feedback.ttlMs, local: localPredictions })
+    : localPredictions;
+  const localWindow = createAccuracyWindow(config.feedback.window);
+  // Fleet-wide with Redis (see docs/scale-out.md): every replica reports the same delta.
+  const window = redis
+    ? createRedisAccuracyWindow({
+        redis,
+        size: config.feedback.window,
+        name: pack.name,
+        local: localWindow,
+      })
+    : localWindow;
   const classifier = createClassifier({
     models,
     routing: {
@@ -70,10 +139,29 @@ export async function createRuntime(
   const submitFeedback = createFeedback({
     store: predictions,
     packLabels: pack.labels,
-    window: config.feedback.window,
+    window,
     metrics,
   });
-  const runtime = {
+  if (redis && !(await redisConnected))
+    log(`Redis unreachable at start (${redis.health().lastError}); running on local state`);
+  const report = await warmUp({
+    classifier,
+    models,
+    batchers,
+    limits: config.limits,
+    batching: config.batching,
+    log,
+  });
+  // Counters start at zero for clients: the warm-up images are not traffic.
+  metrics.registry.resetMetrics();
+  metrics.warmUp.set(report.seconds);
+  for (const model of [models.cnn.model, clip?.vision.model, clip?.text.model]) {
+    if (model)
+      metrics.modelLoad.set({ model: model.path.slice(pack.dir.length + 1) }, model.loadSeconds);
+  }
+  metrics.sources.accuracyDelta = async () => (await window.read()).delta;
+  metrics.sources.redisConnected = () => (redis ? redis.health().state === "connected" : null);
+  return {
     config,
     models,
     batchers,
@@ -81,16 +169,13 @@ export async function createRuntime(
     metrics,
     submitFeedback,
     startedAt: new Date(),
-    warmUpSeconds: null as number | null,
+    warmUpSeconds: report.seconds,
+    warmUp: report,
+    redisHealth: () =>
+      redis ? redis.health() : { state: "disabled", lastError: null, lastErrorAt: null },
+    close: async () => {
+      await redis?.close();
+    },
     lifecycle: { draining: false },
   };
-  runtime.warmUpSeconds = await warmUp(classifier);
-  // Counters start at zero for clients: the warm-up image is not traffic.
-  registry.resetMetrics();
-  metrics.warmUp.set(runtime.warmUpSeconds);
-  for (const model of [models.cnn.model, models.clip?.vision.model, models.clip?.text.model]) {
-    if (model)
-      metrics.modelLoad.set({ model: model.path.slice(pack.dir.length + 1) }, model.loadSeconds);
-  }
-  return runtime;
 }

@@ -1,19 +1,80 @@
 import { createHash } from "node:crypto";
 import sharp from "sharp";
+import type { DynamicBatcher } from "./batching/dynamic-batcher.ts";
+import type { BatchedModel, ModelBatchers } from "./batching/model-batchers.ts";
+import type { Models } from "./inference/load-models.ts";
 import type { Classifier } from "./pipeline/classify.ts";
+import { decodeImage } from "./pipeline/decode.ts";
+import type { ImageLimits } from "./preprocess/decode-image.ts";
+
+export interface WarmUpOptions {
+  classifier: Classifier;
+  models: Models;
+  batchers: ModelBatchers;
+  limits: ImageLimits;
+  /** Every batch size from 1 to the largest a batcher can form (its queue bounds it too) is run. */
+  batching: { maxBatchSize: number; cnnQueueMax: number; vlmQueueMax: number };
+  /** Past this, larger batch sizes are left cold so readiness is not held up; default 60 s. */
+  budgetMs?: number;
+  log?: (message: string) => void;
+}
+
+export interface WarmUpReport {
+  seconds: number;
+  /** The batch sizes each batched model ran, in order, as its batcher reported them. */
+  batchSizes: Record<BatchedModel, number[]>;
+  /** Whether the CLIP text tower ran (it embeds callers' own labels at run time). */
+  textTower: boolean;
+}
 
 /**
- * One real inference through the whole pipeline (decode, CNN, CLIP), so the first client does
- * not pay for onnxruntime's lazy initialisation and readiness means "has answered once".
- * Throws when the pipeline cannot answer, which keeps the service from reporting ready.
+ * Runs every model before the service says it is ready, so no client pays for onnxruntime's
+ * lazy initialisation: the CNN and the CLIP vision tower at every batch size the batchers can
+ * form (onnxruntime plans memory per input shape, so each new size is slow once), through the
+ * batchers themselves; the text tower once; then one image through the whole pipeline
+ * (decode, CNN, CLIP, ensemble), so readiness means "has answered once". Costs
+ * n·(n+1)/2 images per tower for a largest batch of n (36 at the default 8). Throws when the
+ * pipeline cannot answer, which keeps the service from reporting ready.
  */
-export async function warmUp(classifier: Classifier): Promise<number> {
+export async function warmUp(options: WarmUpOptions): Promise<WarmUpReport> {
+  const { classifier, models, batchers, limits, batching, budgetMs = 60_000 } = options;
   const started = performance.now();
   const bytes = await sharp({
     create: { width: 64, height: 48, channels: 3, background: { r: 128, g: 96, b: 64 } },
   })
     .png()
     .toBuffer();
+
+  const batchSizes: Record<BatchedModel, number[]> = { cnn: [], clip_vision: [] };
+  const unwatch = batchers.watchBatches((model, stats) => batchSizes[model].push(stats.size));
+  try {
+    const sweep = async (
+      batcher: DynamicBatcher<Float32Array, Float32Array>,
+      tensor: Float32Array,
+      queueMax: number,
+    ) => {
+      const largest = Math.min(batching.maxBatchSize, queueMax);
+      for (let size = 1; size <= largest; size++) {
+        if (performance.now() - started > budgetMs) {
+          options.log?.(`warm-up budget spent: batch sizes ${size}..${largest} left cold`);
+          return;
+        }
+        // Submitted in one tick to an idle batcher, they leave as one batch of `size`.
+        await Promise.all(Array.from({ length: size }, () => batcher.submit(tensor)));
+      }
+    };
+    const cnnInput = await decodeImage(bytes, models.cnn.preprocess, limits);
+    await sweep(batchers.cnn, cnnInput.tensor, batching.cnnQueueMax);
+    if (batchers.vision && models.clip) {
+      const clipInput = await decodeImage(bytes, models.clip.vision.preprocess, limits);
+      await sweep(batchers.vision, clipInput.tensor, batching.vlmQueueMax);
+    }
+  } finally {
+    unwatch();
+  }
+  const textTower = models.clip !== null;
+  await models.clip?.text.embed([`a photo of a ${models.pack.labels[0] ?? "thing"}`]);
+
   const sha256 = createHash("sha256").update(bytes).digest("hex");
   const [outcome] = await classifier.classifyImages([{ bytes, sha256 }], {
     topK: 1,
@@ -22,5 +83,5 @@ export async function warmUp(classifier: Classifier): Promise<number> {
   });
   if (!outcome || outcome instanceof Error)
     throw new Error(`warm-up inference failed: ${outcome?.message}`);
-  return (performance.now() - started) / 1000;
+  return { seconds: (performance.now() - started) / 1000, batchSizes, textTower };
 }

@@ -229,6 +229,7 @@ describe("classify on the embedded pack, through the HTTP handler", () => {
         ready: true,
         pack: "fashion-mnist",
         vlm: "loaded",
+        redis: "disabled",
       });
       const graphiql = await service.app.fetch(
         new Request("http://localhost/graphql", { headers: { accept: "text/html" } }),

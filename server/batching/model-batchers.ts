@@ -1,7 +1,11 @@
 import { createCircuitBreaker } from "../batching/circuit-breaker.ts";
 import { type BatchStats, createDynamicBatcher } from "../batching/dynamic-batcher.ts";
 import { createByteLruCache } from "../cache/byte-lru-cache.ts";
-import { createCoalescingCache } from "../cache/coalescing-cache.ts";
+import {
+  type CacheLevel,
+  createCoalescingCache,
+  type SecondLevel,
+} from "../cache/coalescing-cache.ts";
 import type { Config } from "../config.ts";
 import type { Models } from "../inference/load-models.ts";
 import { createImageEmbedder } from "../pipeline/image-embeddings.ts";
@@ -11,16 +15,45 @@ import { withSpan } from "../telemetry/tracing.ts";
 // Per cached embedding beyond its floats: the Map entry, the key string and the array header.
 const CACHE_ENTRY_OVERHEAD_BYTES = 200;
 
+/** The batched models, as named in metrics. */
+export type BatchedModel = "cnn" | "clip_vision";
+
+export interface EmbeddingCacheOptions {
+  /** Names the vision model and its preprocessing in cache keys (see modelFingerprint); unused without CLIP. */
+  modelKey: string;
+  /** Redis behind the in-memory LRU when configured; none keeps the cache in this process. */
+  secondLevel?: SecondLevel<Float32Array> | undefined;
+}
+
+// Label values of cache_lookups_total{level}: where an answered lookup found the embedding.
+const LEVEL_LABEL: Record<CacheLevel, string> = {
+  memory: "memory",
+  second: "redis",
+  computed: "none",
+};
+
 /**
  * The process-wide serving pieces around the models: one dynamic batcher per model (they merge
  * concurrent requests' images), the CLIP image-embedding cache and the circuit breaker.
  */
-export function createModelBatchers(models: Models, config: Config, metrics: Metrics) {
+export function createModelBatchers(
+  models: Models,
+  config: Config,
+  metrics: Metrics,
+  embeddingCacheOptions: EmbeddingCacheOptions,
+) {
   const { maxBatchSize, maxWaitMs, vlmQueueMax, cnnQueueMax } = config.batching;
-  const observe = (model: string) => (stats: BatchStats) => {
+  const batchWatchers = new Set<(model: BatchedModel, stats: BatchStats) => void>();
+  const observe = (model: BatchedModel) => (stats: BatchStats) => {
     metrics.batchSize.observe({ model }, stats.size);
     metrics.compute.observe({ model }, stats.computeMs / 1000);
     for (const wait of stats.queueWaitMs) metrics.queueWait.observe({ model }, wait / 1000);
+    for (const watch of batchWatchers) watch(model, stats);
+  };
+  /** Calls `watch` after every batch any model runs, until the returned function is called. */
+  const watchBatches = (watch: (model: BatchedModel, stats: BatchStats) => void) => {
+    batchWatchers.add(watch);
+    return () => batchWatchers.delete(watch);
   };
 
   const cnn = createDynamicBatcher<Float32Array, Float32Array>({
@@ -33,7 +66,16 @@ export function createModelBatchers(models: Models, config: Config, metrics: Met
   });
   const clip = models.clip;
   metrics.sources.queueLengths = () => ({ cnn: cnn.queueLength });
-  if (!clip) return { cnn, vision: null, embedImage: null, embeddingCache: null, breaker: null };
+  if (!clip) {
+    return {
+      cnn,
+      vision: null,
+      embedImage: null,
+      embeddingCache: null,
+      breaker: null,
+      watchBatches,
+    };
+  }
 
   const vision = createDynamicBatcher<Float32Array, Float32Array>({
     run: (tensors) =>
@@ -53,17 +95,19 @@ export function createModelBatchers(models: Models, config: Config, metrics: Met
   });
   const embedImage = createImageEmbedder({
     batcher: vision,
-    cache: createCoalescingCache(embeddingCache),
+    cache: createCoalescingCache(embeddingCache, embeddingCacheOptions.secondLevel),
     breaker,
-    // The file's contents, not its path: two pack versions at the same path (a rolling upgrade
-    // sharing one Redis) must never read each other's embeddings.
-    modelKey: clip.vision.model.sha256.slice(0, 16),
-    onLookup: (hit) =>
-      metrics.cacheLookups.inc({ cache: "image_embedding", result: hit ? "hit" : "miss" }),
+    modelKey: embeddingCacheOptions.modelKey,
+    onLookup: (level) =>
+      metrics.cacheLookups.inc({
+        cache: "image_embedding",
+        result: level === "computed" ? "miss" : "hit",
+        level: LEVEL_LABEL[level],
+      }),
   });
   metrics.sources.queueLengths = () => ({ cnn: cnn.queueLength, clip_vision: vision.queueLength });
   metrics.sources.cacheBytes = () => ({ image_embedding: embeddingCache.bytes });
-  return { cnn, vision, embedImage, embeddingCache, breaker };
+  return { cnn, vision, embedImage, embeddingCache, breaker, watchBatches };
 }
 
 export type ModelBatchers = ReturnType<typeof createModelBatchers>;

@@ -28,12 +28,14 @@ describe("createCoalescingCache", () => {
       value: "embedding",
       hit: false,
       shared: false,
+      level: "computed",
     });
     expect(lru.get("img")).toBe("embedding");
     await expect(cache.getOrCompute("img", compute)).resolves.toEqual({
       value: "embedding",
       hit: true,
       shared: false,
+      level: "memory",
     });
     expect(compute).toHaveBeenCalledTimes(1);
   });
@@ -49,9 +51,14 @@ describe("createCoalescingCache", () => {
     const results = await Promise.all(callers);
 
     expect(compute).toHaveBeenCalledTimes(1);
-    expect(results[0]).toEqual({ value: "embedding", hit: false, shared: false });
+    expect(results[0]).toEqual({
+      value: "embedding",
+      hit: false,
+      shared: false,
+      level: "computed",
+    });
     for (const result of results.slice(1)) {
-      expect(result).toEqual({ value: "embedding", hit: true, shared: true });
+      expect(result).toEqual({ value: "embedding", hit: true, shared: true, level: "memory" });
     }
     expect(cache.inFlight).toBe(0);
   });
@@ -84,6 +91,7 @@ describe("createCoalescingCache", () => {
       value: "recovered",
       hit: false,
       shared: false,
+      level: "computed",
     });
   });
 

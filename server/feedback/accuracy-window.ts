@@ -1,26 +1,49 @@
+/** One scored feedback: was the CNN right, was the final answer right. */
+export interface FeedbackScore {
+  cnnRight: boolean;
+  finalRight: boolean;
+}
+
+export interface WindowState {
+  /** Final accuracy minus CNN accuracy over the window; 0 before any feedback. */
+  delta: number;
+  /** Feedbacks in the window. */
+  count: number;
+}
+
 /**
  * Rolling accuracy over the last `size` feedbacks, of the final answers and of the CNN's own:
- * their difference is what CLIP adds (positive) or costs (negative).
+ * their difference is what CLIP adds (positive) or costs (negative). One interface whether the
+ * window is this replica's or the fleet's (in Redis).
  */
-export function createAccuracyWindow(size: number) {
-  const cnnRight: boolean[] = [];
-  const finalRight: boolean[] = [];
-  const share = (values: boolean[]) => values.filter(Boolean).length / values.length;
+export interface AccuracyWindow {
+  /** Adds one feedback; resolves with the window after it. */
+  add(score: FeedbackScore): Promise<WindowState>;
+  /** The window now. */
+  read(): Promise<WindowState>;
+}
+
+/** The window of this process' own feedbacks. */
+export function createAccuracyWindow(size: number): AccuracyWindow {
+  const scores: FeedbackScore[] = [];
+  const state = (): WindowState => ({
+    delta: deltaOf(scores.length, count(scores, "cnnRight"), count(scores, "finalRight")),
+    count: scores.length,
+  });
   return {
-    add(outcome: { cnnRight: boolean; finalRight: boolean }) {
-      cnnRight.push(outcome.cnnRight);
-      finalRight.push(outcome.finalRight);
-      if (cnnRight.length > size) {
-        cnnRight.shift();
-        finalRight.shift();
-      }
+    async add(score) {
+      scores.push(score);
+      if (scores.length > size) scores.shift();
+      return state();
     },
-    /** Final accuracy minus CNN accuracy; 0 before any feedback. */
-    get delta() {
-      return cnnRight.length === 0 ? 0 : share(finalRight) - share(cnnRight);
-    },
-    get count() {
-      return cnnRight.length;
-    },
+    read: async () => state(),
   };
 }
+
+/** Final accuracy minus CNN accuracy from counts; 0 for an empty window. */
+export function deltaOf(count: number, cnnRight: number, finalRight: number): number {
+  return count === 0 ? 0 : (finalRight - cnnRight) / count;
+}
+
+const count = (scores: FeedbackScore[], key: keyof FeedbackScore) =>
+  scores.filter((score) => score[key]).length;

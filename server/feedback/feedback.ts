@@ -1,6 +1,6 @@
 import { UserError } from "../errors.ts";
 import type { Metrics } from "../telemetry/metrics.ts";
-import { createAccuracyWindow } from "./accuracy-window.ts";
+import type { AccuracyWindow, WindowState } from "./accuracy-window.ts";
 import type { PredictionStore } from "./prediction-store.ts";
 
 export type FeedbackOutcome =
@@ -30,13 +30,12 @@ export interface FeedbackResult {
 export function createFeedback(options: {
   store: PredictionStore;
   packLabels: readonly string[];
-  window: number;
+  window: AccuracyWindow;
   metrics: Metrics;
 }) {
-  const { store, packLabels, metrics } = options;
-  const window = createAccuracyWindow(options.window);
-  return function submitFeedback(id: string, label: string): FeedbackResult {
-    const prediction = store.get(id);
+  const { store, packLabels, window, metrics } = options;
+  return async function submitFeedback(id: string, label: string): Promise<FeedbackResult> {
+    const prediction = await store.get(id);
     if (!prediction) {
       throw new UserError(
         "UNKNOWN_PREDICTION",
@@ -46,17 +45,23 @@ export function createFeedback(options: {
     const labels = prediction.customLabels ?? packLabels;
     if (!labels.includes(label))
       throw new UserError("UNKNOWN_LABEL", `"${label}" is not one of the answer's labels`);
-    if (prediction.feedbackLabel !== null) {
+    // Checked before claiming, so the common case needs no write; the claim decides races.
+    const claim =
+      prediction.feedbackLabel === null ? await store.claimFeedback(id, label) : "duplicate";
+    if (claim === "duplicate") {
       throw new UserError("DUPLICATE_FEEDBACK", `prediction "${id}" already has feedback`);
     }
-    prediction.feedbackLabel = label;
+    if (claim === "unknown") {
+      throw new UserError("UNKNOWN_PREDICTION", `no prediction "${id}" (it expired just now)`);
+    }
     const cnnCorrect = prediction.cnnLabel === label;
     const finalCorrect = prediction.finalLabel === label;
     let outcome: FeedbackOutcome = "custom_labels";
+    let state: WindowState;
     // The CNN cannot answer a caller's own labels, so such feedback says nothing about CLIP's gain.
     if (!prediction.customLabels) {
-      window.add({ cnnRight: cnnCorrect, finalRight: finalCorrect });
-      metrics.vlmAccuracyDelta.set(window.delta);
+      state = await window.add({ cnnRight: cnnCorrect, finalRight: finalCorrect });
+      metrics.vlmAccuracyDelta.set(state.delta);
       outcome = cnnCorrect
         ? finalCorrect
           ? "both_right"
@@ -64,6 +69,8 @@ export function createFeedback(options: {
         : finalCorrect
           ? "final_right_only"
           : "both_wrong";
+    } else {
+      state = await window.read();
     }
     metrics.feedback.inc({ outcome });
     return {
@@ -73,8 +80,8 @@ export function createFeedback(options: {
       cnnCorrect,
       finalCorrect,
       vlmUsed: prediction.vlmUsed,
-      accuracyDelta: window.delta,
-      windowSize: window.count,
+      accuracyDelta: state.delta,
+      windowSize: state.count,
     };
   };
 }

@@ -13,8 +13,8 @@ import * as ort from "onnxruntime-node";
 /** @typedef {import("./onnx-worker-protocol.ts").FromWorker} FromWorker */
 /** @typedef {import("./onnx-worker-protocol.ts").Float32TensorData} Float32TensorData */
 
+if (!parentPort) throw new Error("onnx-worker.js runs as a worker thread");
 const port = parentPort;
-if (!port) throw new Error("onnx-worker.js runs as a worker thread");
 const { path, sessionOptions } = /** @type {WorkerInit} */ (workerData);
 
 /**
@@ -37,7 +37,14 @@ try {
   process.exit(1);
 }
 
-port.on("message", async (/** @type {ToWorker} */ message) => {
+// One message at a time, in order: a release waits for the runs asked before it.
+let queue = Promise.resolve();
+port.on("message", (/** @type {ToWorker} */ message) => {
+  queue = queue.then(() => handle(message));
+});
+
+/** @param {ToWorker} message */
+async function handle(message) {
   if (message.kind === "release") {
     await session.release();
     port.close();
@@ -72,4 +79,4 @@ port.on("message", async (/** @type {ToWorker} */ message) => {
       message: error instanceof Error ? error.message : String(error),
     });
   }
-});
+}

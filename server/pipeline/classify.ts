@@ -31,7 +31,7 @@ export interface ClassifierOptions {
   /** One image's CLIP embedding through the cache and batcher; null without CLIP. */
   embedImage: ImageEmbedder | null;
   metrics: Metrics;
-  /** Every answer is kept here for a while, so feedback can score it. */
+  /** Every answer is kept here for a while, so feedback can score it (in process or Redis). */
   predictions: PredictionStore;
 }
 
@@ -87,7 +87,7 @@ export function createClassifier(options: ClassifierOptions) {
       ),
     );
 
-    return outcomes.map((outcome) => {
+    const answers = outcomes.map((outcome) => {
       if (outcome instanceof UserError) {
         metrics.images.inc({ result: outcome.code.toLowerCase() });
         return outcome;
@@ -104,6 +104,13 @@ export function createClassifier(options: ClassifierOptions) {
       record(answer, options);
       return answer;
     });
+    // Stored before the ids go out, so feedback can reach any replica at once. Never throws.
+    await Promise.all(
+      answers.map((answer) =>
+        answer instanceof UserError ? undefined : remember(answer, options),
+      ),
+    );
+    return answers;
   }
 
   async function scoreWithCnn(input: ImageInput, index: number, options: ClassifyOptions) {
@@ -188,13 +195,16 @@ export function createClassifier(options: ClassifierOptions) {
     };
   }
 
-  function record(answer: Classification, options: ClassifyOptions) {
-    predictions.remember(answer.id, {
+  function remember(answer: Classification, options: ClassifyOptions) {
+    return predictions.remember(answer.id, {
       cnnLabel: answer.cnn.top.label,
       finalLabel: answer.top.label,
       vlmUsed: answer.vlmUsed,
       customLabels: answer.vlmUsed ? options.labels : null,
     });
+  }
+
+  function record(answer: Classification, options: ClassifyOptions) {
     metrics.images.inc({ result: "ok" });
     metrics.cnnConfidence.observe(answer.cnn.top.score);
     // Callers' own labels are free text: one series each would let clients explode cardinality.

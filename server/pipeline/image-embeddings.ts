@@ -1,6 +1,6 @@
 import type { CircuitBreaker } from "../batching/circuit-breaker.ts";
 import { type DynamicBatcher, QueueFullError } from "../batching/dynamic-batcher.ts";
-import type { CoalescingCache } from "../cache/coalescing-cache.ts";
+import type { CacheLevel, CoalescingCache } from "../cache/coalescing-cache.ts";
 import { withSpan } from "../telemetry/tracing.ts";
 import type { Fallback } from "./types.ts";
 import { TimeoutError, withTimeout } from "./with-timeout.ts";
@@ -13,18 +13,22 @@ export type EmbeddingOutcome =
 export interface ImageEmbedderOptions {
   /** The process-wide batcher in front of CLIP's vision tower. */
   batcher: DynamicBatcher<Float32Array, Float32Array>;
-  /** Embeddings by image: identical images in flight share one model call. */
+  /**
+   * Embeddings by image: identical images in flight share one model call. In memory, or in
+   * memory in front of Redis; this step does not know which.
+   */
   cache: CoalescingCache<Float32Array>;
   breaker: CircuitBreaker;
   /** Identifies the vision model and its precision, so a cache never mixes models. */
   modelKey: string;
-  onLookup?: (hit: boolean) => void;
+  /** Told where each answered lookup found its embedding ("computed": a model call). */
+  onLookup?: (level: CacheLevel) => void;
 }
 
 /**
- * The cache step of the pipeline: cache hit → no model call; miss → the batcher, bounded by a
- * timeout, behind a circuit breaker. Each image gets its own outcome, so one slow or failing
- * image never decides for the others.
+ * The cache step of the pipeline: cache hit (this process, or Redis when configured) → no model
+ * call; miss → the batcher, bounded by a timeout, behind a circuit breaker. Each image gets its
+ * own outcome, so one slow or failing image never decides for the others.
  */
 export function createImageEmbedder({
   batcher,
@@ -42,19 +46,23 @@ export function createImageEmbedder({
     if (!breaker.allow()) return { ok: false, fallback: "UNAVAILABLE", ms: 0 };
     const abort = new AbortController();
     try {
-      const { value, hit } = await withTimeout(
+      const { value, hit, level } = await withTimeout(
         withSpan("cache", { "image.sha256": image.sha256 }, async (span) => {
           const found = await cache.getOrCompute(`${modelKey}:${image.sha256}`, async () =>
             withSpan("queue", {}, async () =>
               batcher.submit(await image.tensor(), { signal: abort.signal }),
             ),
           );
-          span.setAttributes({ "cache.hit": found.hit, "cache.shared": found.shared });
+          span.setAttributes({
+            "cache.hit": found.hit,
+            "cache.shared": found.shared,
+            "cache.level": found.level,
+          });
           return found;
         }),
         timeoutMs,
       );
-      onLookup?.(hit);
+      onLookup?.(level);
       breaker.success();
       return { ok: true, embedding: value, cacheHit: hit, ms: elapsed() };
     } catch (error) {

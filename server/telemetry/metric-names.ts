@@ -23,7 +23,7 @@ export const METRICS = {
   compute: "inference_compute_seconds",
   /** Items waiting in a batcher queue (gauge), by model. */
   queueLength: "inference_queue_length",
-  /** Cache lookups by cache and result (hit, miss). */
+  /** Cache lookups by cache, result (hit, miss) and level that answered (memory, redis; none for a miss). */
   cacheLookups: "cache_lookups_total",
   /** Bytes held by a cache (gauge), by cache. */
   cacheBytes: "cache_bytes",
@@ -35,8 +35,12 @@ export const METRICS = {
   predictions: "predictions_total",
   /** Model load time at start (gauge), by model. */
   modelLoad: "model_load_seconds",
-  /** Warm-up inference time at start (gauge). */
+  /** Warm-up time at start: every batch size through each batched model, then one request (gauge). */
   warmUp: "model_warmup_seconds",
+  /** Redis operations that went on without Redis (local fallback), by operation and cause. */
+  redisFailures: "redis_failures_total",
+  /** 1 while connected to Redis, 0 while not; absent when no REDIS_URL is set (gauge). */
+  redisConnected: "redis_connected",
   /** Resident set size of the process (from prom-client's default metrics). */
   rss: "process_resident_memory_bytes",
 } as const;

@@ -18,6 +18,10 @@ export function createMetrics(registry: Registry) {
   const sources = {
     queueLengths: (): Record<string, number> => ({}),
     cacheBytes: (): Record<string, number> => ({}),
+    /** The accuracy window now: fleet-wide ones live in Redis, so this may ask it. */
+    accuracyDelta: async (): Promise<number | null> => null,
+    /** Whether Redis is connected; null when none is configured. */
+    redisConnected: (): boolean | null => null,
   };
   const setAll = (gauge: Gauge, label: string, values: Record<string, number>) => {
     for (const [key, value] of Object.entries(values)) gauge.set({ [label]: key }, value);
@@ -47,6 +51,10 @@ export function createMetrics(registry: Registry) {
       name: METRICS.vlmAccuracyDelta,
       help: "Rolling accuracy of final answers minus the CNN's, from feedback.",
       registers,
+      async collect() {
+        const delta = await sources.accuracyDelta();
+        if (delta !== null) this.set(delta);
+      },
     }),
     feedback: new Counter({
       name: METRICS.feedback,
@@ -92,8 +100,8 @@ export function createMetrics(registry: Registry) {
     }),
     cacheLookups: new Counter({
       name: METRICS.cacheLookups,
-      help: "Cache lookups by cache and result.",
-      labelNames: ["cache", "result"],
+      help: "Cache lookups by cache, result and the level that answered.",
+      labelNames: ["cache", "result", "level"],
       registers,
     }),
     cacheBytes: new Gauge({
@@ -131,8 +139,24 @@ export function createMetrics(registry: Registry) {
     }),
     warmUp: new Gauge({
       name: METRICS.warmUp,
-      help: "Warm-up inference time at start.",
+      help: "Warm-up time at start: every batch size of each batched model, then one request.",
       registers,
+    }),
+    redisFailures: new Counter({
+      name: METRICS.redisFailures,
+      help: "Redis operations answered locally instead, by operation and cause.",
+      labelNames: ["operation", "cause"],
+      registers,
+    }),
+    redisConnected: new Gauge({
+      name: METRICS.redisConnected,
+      help: "1 while connected to Redis, 0 while not.",
+      registers,
+      collect() {
+        const connected = sources.redisConnected();
+        if (connected === null) this.reset();
+        else this.set(connected ? 1 : 0);
+      },
     }),
   };
 }

@@ -1,0 +1,28 @@
+import { describe, expect, it } from "vitest";
+import { loadConfig } from "./config.ts";
+import { createRuntime } from "./runtime.ts";
+
+const range = (n: number) => Array.from({ length: n }, (_, i) => i + 1);
+
+describe("warm-up before readiness", () => {
+  it("runs the CNN and the CLIP vision tower at every batch size, and the text tower", async () => {
+    const runtime = await createRuntime(loadConfig({ CACHE_DIR: ".cache/test" }));
+    const { maxBatchSize } = runtime.config.batching;
+    expect(runtime.warmUp).toMatchObject({
+      batchSizes: { cnn: range(maxBatchSize), clip_vision: range(maxBatchSize) },
+      textTower: true,
+    });
+    expect(runtime.warmUpSeconds).toBe(runtime.warmUp?.seconds);
+    const metrics = await runtime.metrics.registry.metrics();
+    expect(metrics).toContain(`model_warmup_seconds ${runtime.warmUp?.seconds}`);
+    // The warm-up batches are not traffic: the histogram starts empty for clients.
+    expect(metrics).not.toMatch(/^inference_batch_size_count\{[^}]*\} [1-9]/m);
+  });
+
+  it("follows BATCH_MAX_SIZE, and stops where a batcher's queue bound caps its batches", async () => {
+    const runtime = await createRuntime(
+      loadConfig({ CACHE_DIR: ".cache/test", BATCH_MAX_SIZE: "5", VLM_QUEUE_MAX: "3" }),
+    );
+    expect(runtime.warmUp?.batchSizes).toEqual({ cnn: range(5), clip_vision: range(3) });
+  });
+});
