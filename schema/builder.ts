@@ -23,5 +23,5 @@ builder.scalarType("File", {
   },
 });
 
-builder.queryType({});
-builder.mutationType({});
+builder.queryType({ description: "What the service knows: its labels, models and health." });
+builder.mutationType({ description: "Classifying images, and feedback on the answers." });

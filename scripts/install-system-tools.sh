@@ -2,9 +2,10 @@
 # Installs the Debian packages the tests use, when they are missing:
 # prometheus (promtool and a real Prometheus), jsonnet (renders the dashboard),
 # docker-compose (validates the stack without an engine), python3-onnx (runs the quantizer),
-# redis-server (the shared cache and feedback store replicas use; tests start their own).
+# redis-server (the shared cache and feedback store replicas use; tests start their own),
+# chromium and a font (the browser tests of the demo page and GraphiQL, driven by playwright-core).
 set -euo pipefail
-packages=(prometheus jsonnet docker-compose python3-onnx redis-server)
+packages=(prometheus jsonnet docker-compose python3-onnx redis-server chromium fonts-dejavu-core)
 needed=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "ok installed" || needed+=("$package")

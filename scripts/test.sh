@@ -8,8 +8,9 @@ bash scripts/install-system-tools.sh
 
 echo "== lint and format (biome)"
 npx biome ci .
-echo "== types (tsc)"
+echo "== types (tsc: the service, then the demo page's browser code)"
 npx tsc --noEmit
+npx tsc -p server/demo/browser --noEmit
 
 echo "== tests on $(node --version)"
 npx vitest run

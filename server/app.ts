@@ -3,25 +3,18 @@ import { createFetch } from "@whatwg-node/fetch";
 import { createYoga, useReadinessCheck } from "graphql-yoga";
 import type { GraphQLContext } from "../schema/context.ts";
 import { schema } from "../schema/index.ts";
+import { corsPolicy, useVaryByOrigin } from "./cors.ts";
+import { useDemoPage } from "./demo/use-demo-page.ts";
+import { createGraphiQLRenderer, graphiqlOptions } from "./graphiql.ts";
 import { createImageLoaders } from "./pipeline/image-loader.ts";
 import type { Runtime } from "./runtime.ts";
 
 // Room for the multipart "operations" and "map" fields besides the files.
 const NON_FILE_FIELD_MAX_BYTES = 1024 * 1024;
 
-const EXAMPLE_QUERY = `# Labels this service classifies into, and the models behind it.
-# To classify, send a multipart request (see the README), e.g.
-#   mutation ($image: File!) { classify(image: $image) { top { label score } vlmUsed vlmReason } }
-query About {
-  labels
-  models { name role file }
-  health { ready pack vlmAvailable }
-}
-`;
-
 /**
- * The HTTP handler: GraphQL (+ GraphiQL) on /graphql, liveness on /health, readiness on /ready,
- * Prometheus metrics on /metrics.
+ * The HTTP handler: GraphQL (+ GraphiQL) on /graphql, the demo page on /, liveness on /health,
+ * readiness on /ready, Prometheus metrics on /metrics.
  */
 export function createApp(runtime: Runtime) {
   const { limits, http } = runtime.config;
@@ -30,9 +23,9 @@ export function createApp(runtime: Runtime) {
     graphqlEndpoint: "/graphql",
     healthCheckEndpoint: "/health",
     landingPage: false,
-    graphiql: http.graphiql
-      ? { title: "Image classification", defaultQuery: EXAMPLE_QUERY }
-      : false,
+    graphiql: http.graphiql ? graphiqlOptions(runtime.models.pack.labels) : false,
+    renderGraphiQL: createGraphiQLRenderer(),
+    cors: corsPolicy(http.corsOrigins),
     // Upload limits are enforced while the body streams in, before a file is held in memory whole.
     fetchAPI: createFetch({
       formDataLimits: {
@@ -43,6 +36,8 @@ export function createApp(runtime: Runtime) {
     }),
     context: () => ({ runtime, loadImage: createImageLoaders(runtime.classifier) }),
     plugins: [
+      ...(http.corsOrigins.length > 0 ? [useVaryByOrigin()] : []),
+      ...(http.demoPage ? [useDemoPage()] : []),
       // GraphQL request metrics (RED) on the service's registry, and /metrics for Prometheus.
       usePrometheus({
         registry: runtime.metrics.registry,

@@ -17,7 +17,7 @@ describe("loadConfig", () => {
   describe("defaults", () => {
     it("fills every setting when the environment is empty", () => {
       expect(loadConfig({})).toEqual({
-        http: { port: 4000, host: "127.0.0.1", graphiql: true },
+        http: { port: 4000, host: "127.0.0.1", graphiql: true, demoPage: true, corsOrigins: [] },
         modelPack: "fashion-mnist",
         cacheDir: ".cache",
         routing: { high: 0.85, low: 0.65, priorityClasses: [] },
@@ -76,6 +76,8 @@ describe("loadConfig", () => {
         BATCH_MAX_IMAGES: "4",
         CUSTOM_LABELS_MAX: "10",
         GRAPHIQL: "false",
+        DEMO_PAGE: "0",
+        CORS_ORIGINS: "https://app.example.com, http://127.0.0.1:5173",
         VLM_PRECISION: "fp32",
         BATCH_MAX_SIZE: "16",
         BATCH_MAX_WAIT_MS: "5",
@@ -94,7 +96,13 @@ describe("loadConfig", () => {
         REDIS_EMBEDDING_TTL_SECONDS: "3600",
       });
       expect(config).toEqual({
-        http: { port: 8080, host: "0.0.0.0", graphiql: false },
+        http: {
+          port: 8080,
+          host: "0.0.0.0",
+          graphiql: false,
+          demoPage: false,
+          corsOrigins: ["https://app.example.com", "http://127.0.0.1:5173"],
+        },
         modelPack: "imagenet-mini",
         cacheDir: "/var/cache/vision",
         routing: { high: 0.9, low: 0.5, priorityClasses: [] },
@@ -155,6 +163,35 @@ describe("loadConfig", () => {
     });
   });
 
+  describe("CORS_ORIGINS", () => {
+    it("is empty unless set: cross-origin pages get no access", () => {
+      expect(loadConfig({}).http.corsOrigins).toEqual([]);
+      expect(loadConfig({ CORS_ORIGINS: " " }).http.corsOrigins).toEqual([]);
+    });
+
+    it("allows any origin only when * is set explicitly", () => {
+      expect(loadConfig({ CORS_ORIGINS: "*" }).http.corsOrigins).toEqual(["*"]);
+    });
+
+    it.each([
+      "https://app.example.com/",
+      "https://app.example.com/path",
+      "HTTPS://App.Example.com",
+      "app.example.com",
+      "ftp://files.example.com",
+      "null",
+    ])("rejects %j, which is not an origin as browsers send it", (value) => {
+      const error = configError({ CORS_ORIGINS: value });
+      expect(error.message).toContain("CORS_ORIGINS.0:");
+      expect(error.message).toContain("is not an origin");
+    });
+
+    it("rejects * mixed with origins", () => {
+      const error = configError({ CORS_ORIGINS: "*,https://app.example.com" });
+      expect(error.message).toContain("CORS_ORIGINS: * allows every origin");
+    });
+  });
+
   describe("VLM_PRIORITY_CLASSES", () => {
     it("splits on commas, trims each name and drops blanks", () => {
       const config = loadConfig({
@@ -188,6 +225,7 @@ describe("loadConfig", () => {
       ["ORT_INTRA_OP_THREADS", "1.5"],
       ["IMAGE_MIN_SIDE", "-3"],
       ["GRAPHIQL", "yes"],
+      ["DEMO_PAGE", "on"],
     ])("rejects %s=%j and names the variable", (name, value) => {
       const error = configError({ [name]: value });
       expect(error.name).toBe("ConfigError");

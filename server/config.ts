@@ -16,8 +16,34 @@ const commaList = z
 const blankAsUnset = (value: unknown) =>
   typeof value === "string" && value.trim() === "" ? undefined : value;
 const number = () => z.preprocess(blankAsUnset, z.coerce.number());
+const flag = (fallback: boolean) =>
+  z
+    .preprocess(blankAsUnset, z.enum(["true", "false", "1", "0"]).optional())
+    .transform((value) => (value === undefined ? fallback : value === "true" || value === "1"));
 const probability = number().pipe(z.number().min(0).max(1));
 const positiveInt = number().pipe(z.number().int().positive());
+
+/** An origin as browsers send it: scheme, host and optional port, lower case, no path. */
+const isOrigin = (value: string) => {
+  try {
+    const url = new URL(value);
+    return (url.protocol === "http:" || url.protocol === "https:") && url.origin === value;
+  } catch {
+    return false;
+  }
+};
+const corsOrigins = commaList.pipe(
+  z
+    .array(
+      z.string().refine((value) => value === "*" || isOrigin(value), {
+        error: (issue) =>
+          `"${String(issue.input)}" is not an origin like https://app.example.com (no path, no trailing slash)`,
+      }),
+    )
+    .refine((origins) => !origins.includes("*") || origins.length === 1, {
+      error: "* allows every origin; list origins or set * alone",
+    }),
+);
 
 const thresholds = z.object({
   VLM_THRESHOLD_HIGH: probability.default(0.85),
@@ -100,10 +126,14 @@ const envSchema = z
     /** Most labels in one custom label set. Default 256. */
     CUSTOM_LABELS_MAX: positiveInt.default(256),
     /** Serve GraphiQL on /graphql. Default true. */
-    GRAPHIQL: z
-      .enum(["true", "false", "1", "0"])
-      .default("true")
-      .transform((value) => value === "true" || value === "1"),
+    GRAPHIQL: flag(true),
+    /** Serve the demo page (upload images, see the answers) on /. Default true. */
+    DEMO_PAGE: flag(true),
+    /**
+     * Web origins allowed to call the API from a browser (CORS), comma-separated, e.g.
+     * https://app.example.com; * allows any. Default none: same-origin pages only.
+     */
+    CORS_ORIGINS: corsOrigins,
   })
   .refine((env) => env.VLM_THRESHOLD_LOW <= env.VLM_THRESHOLD_HIGH, {
     message: "VLM_THRESHOLD_LOW must not exceed VLM_THRESHOLD_HIGH",
@@ -114,7 +144,14 @@ const envSchema = z
   });
 
 export interface Config {
-  http: { port: number; host: string; graphiql: boolean };
+  http: {
+    port: number;
+    host: string;
+    graphiql: boolean;
+    demoPage: boolean;
+    /** Exact origins, or ["*"]; empty: no cross-origin access. */
+    corsOrigins: readonly string[];
+  };
   modelPack: string;
   cacheDir: string;
   routing: {
@@ -155,7 +192,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   }
   const e = parsed.data;
   return {
-    http: { port: e.PORT, host: e.HOST, graphiql: e.GRAPHIQL },
+    http: {
+      port: e.PORT,
+      host: e.HOST,
+      graphiql: e.GRAPHIQL,
+      demoPage: e.DEMO_PAGE,
+      corsOrigins: e.CORS_ORIGINS,
+    },
     modelPack: e.MODEL_PACK,
     cacheDir: e.CACHE_DIR,
     routing: {

@@ -38,7 +38,9 @@ async function main() {
     process.exit(1);
   });
   server.listen(config.http.port, config.http.host, () => {
-    log(`GraphQL and GraphiQL on http://${config.http.host}:${config.http.port}/graphql`);
+    const base = `http://${config.http.host}:${config.http.port}`;
+    log(`GraphQL${config.http.graphiql ? " and GraphiQL" : ""} on ${base}/graphql`);
+    if (config.http.demoPage) log(`demo page on ${base}/`);
   });
 
   const shutdown = (signal: string) => {

@@ -13,8 +13,16 @@ builder.mutationField("classify", (t) =>
     description:
       "Classify one image. A bad image is a GraphQL error whose extensions.code says why.",
     args: {
-      image: t.arg({ type: "File", required: true }),
-      options: t.arg({ type: ClassifyOptionsInput, required: false }),
+      image: t.arg({
+        type: "File",
+        required: true,
+        description: "The image file: JPEG, PNG, WebP, GIF, AVIF, HEIF or TIFF.",
+      }),
+      options: t.arg({
+        type: ClassifyOptionsInput,
+        required: false,
+        description: "How to classify; defaults apply when omitted.",
+      }),
     },
     resolve: (_, args, { runtime, loadImage }) =>
       withSpan("classify", { "images.count": 1 }, async (span) => {
@@ -32,8 +40,16 @@ builder.mutationField("classifyBatch", (t) =>
     description:
       "Classify several images in one batch. Each gets a Classification or a ClassifyError, in the order sent; one bad image never fails the others.",
     args: {
-      images: t.arg({ type: ["File"], required: true }),
-      options: t.arg({ type: ClassifyOptionsInput, required: false }),
+      images: t.arg({
+        type: ["File"],
+        required: true,
+        description: "The image files, at least one and at most BATCH_MAX_IMAGES (default 32).",
+      }),
+      options: t.arg({
+        type: ClassifyOptionsInput,
+        required: false,
+        description: "How to classify, the same for every image.",
+      }),
     },
     resolve: (_, args, { runtime, loadImage }) =>
       withSpan("classifyBatch", { "images.count": args.images.length }, async () => {

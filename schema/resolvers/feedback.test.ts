@@ -1,23 +1,11 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { loadEmbeddedSamples } from "../../server/testing/shared-data.ts";
+import { createTestApp, type TestApp } from "../../server/testing/test-app.ts";
 import {
-  CLASSIFY,
-  type ClassificationResult,
-  createTestApp,
-  type TestApp,
-} from "../../server/testing/test-app.ts";
-
-const SUBMIT = `mutation Feedback($id: ID!, $label: String!) {
-  submitFeedback(id: $id, label: $label) { id label outcome cnnCorrect finalCorrect vlmUsed accuracyDelta windowSize }
-}`;
-
-interface FeedbackResult {
-  outcome: string;
-  cnnCorrect: boolean;
-  finalCorrect: boolean;
-  accuracyDelta: number;
-  windowSize: number;
-}
+  ClassifyDocument,
+  type ClassifyOptions,
+  SubmitFeedbackDocument,
+} from "../generated/operations.ts";
 
 const samples = loadEmbeddedSamples();
 
@@ -27,16 +15,15 @@ describe("submitFeedback", () => {
     service = await createTestApp({ VLM_TIMEOUT_MS: "30000", FEEDBACK_WINDOW: "1000" });
   });
 
-  const classify = async (bytes: Uint8Array, options?: Record<string, unknown>) => {
-    const response = await service.upload<{ classify: ClassificationResult }>(
-      CLASSIFY,
-      { image: null, options },
-      [{ path: "variables.image", bytes }],
-    );
-    return response.data?.classify as ClassificationResult;
+  const classify = async (bytes: Uint8Array, options?: ClassifyOptions) => {
+    const image = new Blob([bytes as Uint8Array<ArrayBuffer>], { type: "image/png" });
+    const response = await service.execute(ClassifyDocument, { image, options });
+    expect(response.errors).toBeUndefined();
+    if (!response.data) throw new Error("classify returned no data");
+    return response.data.classify;
   };
   const feedback = (id: string, label: string) =>
-    service.query<{ submitFeedback: FeedbackResult }>(SUBMIT, { id, label });
+    service.execute(SubmitFeedbackDocument, { id, label });
   const metric = async (name: string) => {
     const text = await (await service.app.fetch(new Request("http://localhost/metrics"))).text();
     return text.split("\n").filter((line) => line.startsWith(name));
@@ -49,7 +36,8 @@ describe("submitFeedback", () => {
       const answer = await classify(sample.bytes, { vlm: "FORCE" });
       const { data, errors } = await feedback(answer.id, sample.label);
       expect(errors).toBeUndefined();
-      const result = data?.submitFeedback as FeedbackResult;
+      if (!data) throw new Error("submitFeedback returned no data");
+      const result = data.submitFeedback;
       expect(result.cnnCorrect).toBe(answer.cnn.top.label === sample.label);
       expect(result.finalCorrect).toBe(answer.top.label === sample.label);
       cnnRight += Number(result.cnnCorrect);

@@ -27,15 +27,25 @@ const FeedbackRef = builder.objectRef<FeedbackResult>("Feedback").implement({
   fields: (t) => ({
     id: t.exposeID("id", { description: "The Classification.id the feedback is for." }),
     label: t.exposeString("label", { description: "The right label, as the user says." }),
-    outcome: t.field({ type: FeedbackOutcomeEnum, resolve: (f) => f.outcome }),
-    cnnCorrect: t.exposeBoolean("cnnCorrect"),
-    finalCorrect: t.exposeBoolean("finalCorrect"),
-    vlmUsed: t.exposeBoolean("vlmUsed"),
+    outcome: t.field({
+      type: FeedbackOutcomeEnum,
+      description: "How the answer compared with the label.",
+      resolve: (f) => f.outcome,
+    }),
+    cnnCorrect: t.exposeBoolean("cnnCorrect", {
+      description: "Whether the CNN's own top prediction was the label.",
+    }),
+    finalCorrect: t.exposeBoolean("finalCorrect", {
+      description: "Whether the final top prediction (after the ensemble) was the label.",
+    }),
+    vlmUsed: t.exposeBoolean("vlmUsed", { description: "Whether CLIP was part of the answer." }),
     accuracyDelta: t.exposeFloat("accuracyDelta", {
       description:
         "Accuracy of the final answers minus the CNN's, over the last windowSize feedbacks.",
     }),
-    windowSize: t.exposeInt("windowSize"),
+    windowSize: t.exposeInt("windowSize", {
+      description: "How many feedbacks accuracyDelta is computed over (at most FEEDBACK_WINDOW).",
+    }),
   }),
 });
 
@@ -45,8 +55,11 @@ builder.mutationField("submitFeedback", (t) =>
     description:
       "Tell the service the right label for an answer. Once per answer; the label must be one of the answer's labels. Feeds vlm_accuracy_delta.",
     args: {
-      id: t.arg.id({ required: true, description: "Classification.id" }),
-      label: t.arg.string({ required: true }),
+      id: t.arg.id({ required: true, description: "The Classification.id of the answer." }),
+      label: t.arg.string({
+        required: true,
+        description: "The right label: one of the labels the answer was over.",
+      }),
     },
     resolve: (_, { id, label }, { runtime }) => runtime.submitFeedback(String(id), label),
   }),

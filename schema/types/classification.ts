@@ -11,7 +11,9 @@ import { FallbackEnum, VlmReasonEnum } from "./enums.ts";
 export const LabelScoreRef = builder.objectRef<LabelScore>("LabelScore").implement({
   description: "A label and its probability.",
   fields: (t) => ({
-    label: t.exposeString("label"),
+    label: t.exposeString("label", {
+      description: "One of the pack's labels (see Query.labels), or of the caller's own labels.",
+    }),
     score: t.exposeFloat("score", { description: "Probability in [0, 1]." }),
   }),
 });
@@ -19,9 +21,19 @@ export const LabelScoreRef = builder.objectRef<LabelScore>("LabelScore").impleme
 export const ModelScoresRef = builder.objectRef<ModelScores>("ModelScores").implement({
   description: "One model's own answer, before the ensemble.",
   fields: (t) => ({
-    model: t.exposeString("model"),
-    top: t.field({ type: LabelScoreRef, resolve: (s) => s.top }),
-    predictions: t.field({ type: [LabelScoreRef], resolve: (s) => s.predictions }),
+    model: t.exposeString("model", {
+      description: "Which model answered: the pack name and the model, e.g. fashion-mnist/cnn.",
+    }),
+    top: t.field({
+      type: LabelScoreRef,
+      description: "This model's best prediction.",
+      resolve: (s) => s.top,
+    }),
+    predictions: t.field({
+      type: [LabelScoreRef],
+      description: "This model's topK predictions, best first.",
+      resolve: (s) => s.predictions,
+    }),
   }),
 });
 
@@ -29,23 +41,36 @@ const TimingsRef = builder.objectRef<Timings>("Timings").implement({
   description:
     "Where the time went, in milliseconds. Model times are for the whole batch the image ran in.",
   fields: (t) => ({
-    decodeMs: t.exposeFloat("decodeMs"),
-    cnnMs: t.exposeFloat("cnnMs"),
-    vlmMs: t.exposeFloat("vlmMs", { nullable: true, description: "Null when CLIP was not asked." }),
-    totalMs: t.exposeFloat("totalMs"),
+    decodeMs: t.exposeFloat("decodeMs", {
+      description: "Checking, decoding and preprocessing the image for the CNN.",
+    }),
+    cnnMs: t.exposeFloat("cnnMs", {
+      description: "The CNN, including the wait for its batch, and the routing decision.",
+    }),
+    vlmMs: t.exposeFloat("vlmMs", {
+      nullable: true,
+      description:
+        "CLIP's second opinion, including its queue (near 0 on a cache hit). Null when CLIP was not asked.",
+    }),
+    totalMs: t.exposeFloat("totalMs", {
+      description: "From the start of classification to the answer, for this image.",
+    }),
   }),
 });
 
 const ImageInfoRef = builder.objectRef<ImageInfo & { sha256: string }>("ImageInfo").implement({
   description: "The uploaded image as the service read it (EXIF orientation applied).",
   fields: (t) => ({
-    width: t.exposeInt("width"),
-    height: t.exposeInt("height"),
+    width: t.exposeInt("width", { description: "In pixels." }),
+    height: t.exposeInt("height", { description: "In pixels." }),
     format: t.exposeString("format", {
       description: "Detected from the bytes: jpeg, png, webp, gif, avif, heif or tiff.",
     }),
-    bytes: t.exposeInt("bytes"),
-    sha256: t.exposeString("sha256"),
+    bytes: t.exposeInt("bytes", { description: "Size of the uploaded file." }),
+    sha256: t.exposeString("sha256", {
+      description:
+        "Hex SHA-256 of the file: identical files are classified once per request and share CLIP's cached embedding.",
+    }),
   }),
 });
 
@@ -97,8 +122,16 @@ export const ClassificationRef = builder.objectRef<Classification>("Classificati
     cacheHit: t.exposeBoolean("cacheHit", {
       description: "True when CLIP's image embedding came from the cache.",
     }),
-    timings: t.field({ type: TimingsRef, resolve: (c) => c.timings }),
-    image: t.field({ type: ImageInfoRef, resolve: (c) => c.image }),
+    timings: t.field({
+      type: TimingsRef,
+      description: "Where the time went.",
+      resolve: (c) => c.timings,
+    }),
+    image: t.field({
+      type: ImageInfoRef,
+      description: "The image as the service read it.",
+      resolve: (c) => c.image,
+    }),
     model: t.exposeString("model", { description: "The model pack that answered." }),
   }),
 });

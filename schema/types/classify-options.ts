@@ -9,7 +9,12 @@ export const ClassifyOptionsInput = builder.inputType("ClassifyOptions", {
       defaultValue: 5,
       description: "How many predictions to return (1–100).",
     }),
-    vlm: t.field({ type: VlmModeEnum, required: false, defaultValue: "AUTO" }),
+    vlm: t.field({
+      type: VlmModeEnum,
+      required: false,
+      defaultValue: "AUTO",
+      description: "Whether CLIP may, must or must not give a second opinion.",
+    }),
     labels: t.stringList({
       required: false,
       description:

@@ -14,8 +14,15 @@ export const ClassifyErrorRef = builder.objectRef<ClassifyItemError>("ClassifyEr
   description: "Why one image of a batch got no answer.",
   fields: (t) => ({
     index: t.exposeInt("index", { description: "Position of the image in `images`." }),
-    code: t.field({ type: ErrorCodeEnum, resolve: (e) => e.error.code }),
-    message: t.string({ resolve: (e) => e.error.message }),
+    code: t.field({
+      type: ErrorCodeEnum,
+      description: "What was wrong with the image; branch on this.",
+      resolve: (e) => e.error.code,
+    }),
+    message: t.string({
+      description: "The same in words, for people.",
+      resolve: (e) => e.error.message,
+    }),
   }),
 });
 

@@ -21,30 +21,50 @@ export interface Health {
 
 const ModelRoleEnum = builder.enumType("ModelRole", {
   description: "What a model does in the pipeline.",
-  values: ["CNN", "CLIP_VISION", "CLIP_TEXT"] as const,
+  values: {
+    CNN: { description: "The classifier that answers every image." },
+    CLIP_VISION: { description: "CLIP's image tower: embeds images for the second opinion." },
+    CLIP_TEXT: { description: "CLIP's text tower: embeds the caller's own labels." },
+  } as const,
 });
 
 export const ModelInfoRef = builder.objectRef<ModelInfo>("ModelInfo").implement({
   description: "A loaded ONNX model.",
   fields: (t) => ({
-    name: t.exposeString("name"),
-    role: t.field({ type: ModelRoleEnum, resolve: (m) => m.role }),
+    name: t.exposeString("name", {
+      description: "The pack name and the model, e.g. fashion-mnist/cnn.",
+    }),
+    role: t.field({
+      type: ModelRoleEnum,
+      description: "What the model does.",
+      resolve: (m) => m.role,
+    }),
     file: t.exposeString("file", { description: "The ONNX file, relative to the pack folder." }),
-    inputs: t.exposeStringList("inputs"),
-    outputs: t.exposeStringList("outputs"),
-    loadSeconds: t.exposeFloat("loadSeconds"),
+    inputs: t.exposeStringList("inputs", { description: "The ONNX graph's input names." }),
+    outputs: t.exposeStringList("outputs", { description: "The ONNX graph's output names." }),
+    loadSeconds: t.exposeFloat("loadSeconds", {
+      description: "How long loading the model took at start.",
+    }),
   }),
 });
 
 export const HealthRef = builder.objectRef<Health>("Health").implement({
   description: "Whether the service is up, and whether CLIP can give second opinions.",
   fields: (t) => ({
-    status: t.exposeString("status"),
+    status: t.exposeString("status", { description: "OK whenever the service answers." }),
     ready: t.exposeBoolean("ready", { description: "Models loaded and one real inference done." }),
-    pack: t.exposeString("pack"),
-    vlmAvailable: t.exposeBoolean("vlmAvailable"),
-    vlmUnavailableReason: t.exposeString("vlmUnavailableReason", { nullable: true }),
-    uptimeSeconds: t.exposeFloat("uptimeSeconds"),
+    pack: t.exposeString("pack", { description: "The name of the loaded model pack." }),
+    vlmAvailable: t.exposeBoolean("vlmAvailable", {
+      description:
+        "Whether CLIP loaded. Without it, answers that wanted CLIP have fallback: UNAVAILABLE.",
+    }),
+    vlmUnavailableReason: t.exposeString("vlmUnavailableReason", {
+      nullable: true,
+      description: "Why CLIP did not load; null when it did.",
+    }),
+    uptimeSeconds: t.exposeFloat("uptimeSeconds", {
+      description: "Seconds since the service started.",
+    }),
   }),
 });
 

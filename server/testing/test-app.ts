@@ -1,3 +1,11 @@
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { graphqlRequestInit, type TypedDocument } from "../../schema/client/graphql-request.ts";
+import {
+  type ClassificationFieldsFragment,
+  ClassifyBatchDocument,
+  ClassifyDocument,
+} from "../../schema/generated/operations.ts";
 import { createApp } from "../app.ts";
 import { loadConfig } from "../config.ts";
 import { createRuntime, type Runtime } from "../runtime.ts";
@@ -26,6 +34,16 @@ export async function createTestApp(env: Record<string, string> = {}) {
   return {
     runtime,
     app,
+    /** Runs a typed operation (schema/generated): JSON, or multipart when variables hold Blobs. */
+    execute: <TResult, TVariables>(
+      document: TypedDocument<TResult, TVariables>,
+      variables: TVariables,
+    ) =>
+      send<TResult>(
+        new Request("http://localhost/graphql", graphqlRequestInit(document, variables)),
+      ),
+    /** Serves the app over real HTTP on a free loopback port, e.g. for a browser. */
+    listen: () => listen(app),
     query: <T = Record<string, unknown>>(query: string, variables?: Record<string, unknown>) =>
       send<T>(jsonRequest(query, variables)),
     upload: <T = Record<string, unknown>>(
@@ -38,49 +56,25 @@ export async function createTestApp(env: Record<string, string> = {}) {
 
 export type TestApp = Awaited<ReturnType<typeof createTestApp>>;
 
-/** The fields most tests read from a Classification. */
-export const CLASSIFICATION_FIELDS = `
-  id model vlmUsed vlmReason fallback cacheHit cnnWeight
-  top { label score }
-  predictions { label score }
-  cnn { model top { label score } predictions { label score } }
-  vlm { model top { label score } predictions { label score } }
-  timings { decodeMs cnnMs vlmMs totalMs }
-  image { width height format bytes sha256 }
-`;
-
-export interface ClassificationResult {
-  id: string;
-  model: string;
-  vlmUsed: boolean;
-  vlmReason: string | null;
-  fallback: string | null;
-  cacheHit: boolean;
-  cnnWeight: number | null;
-  top: { label: string; score: number };
-  predictions: { label: string; score: number }[];
-  cnn: {
-    model: string;
-    top: { label: string; score: number };
-    predictions: { label: string; score: number }[];
+/** A real HTTP server for a handler, on 127.0.0.1 and a port the OS picks. */
+export async function listen(handler: Parameters<typeof createServer>[1]) {
+  const server = createServer(handler);
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
-  vlm: {
-    model: string;
-    top: { label: string; score: number };
-    predictions: { label: string; score: number }[];
-  } | null;
-  timings: { decodeMs: number; cnnMs: number; vlmMs: number | null; totalMs: number };
-  image: { width: number; height: number; format: string; bytes: number; sha256: string };
 }
 
-export const CLASSIFY = `mutation Classify($image: File!, $options: ClassifyOptions) {
-  classify(image: $image, options: $options) { ${CLASSIFICATION_FIELDS} }
-}`;
+/** Everything a Classification says (schema/operations/classification.graphql). */
+export type ClassificationResult = ClassificationFieldsFragment;
 
-export const CLASSIFY_BATCH = `mutation ClassifyBatch($images: [File!]!, $options: ClassifyOptions) {
-  classifyBatch(images: $images, options: $options) {
-    __typename
-    ... on Classification { ${CLASSIFICATION_FIELDS} }
-    ... on ClassifyError { index code message }
-  }
-}`;
+/** The public operations as raw documents, for tests that build requests by hand. */
+export const CLASSIFY = ClassifyDocument.toString();
+export const CLASSIFY_BATCH = ClassifyBatchDocument.toString();

@@ -1,0 +1,50 @@
+import { beforeAll, describe, expect, it } from "vitest";
+import { createApp } from "./app.ts";
+import { graphiqlOptions } from "./graphiql.ts";
+import type { Runtime } from "./runtime.ts";
+import { createTestApp } from "./testing/test-app.ts";
+
+const openGraphiQL = (app: ReturnType<typeof createApp>) =>
+  app.fetch(new Request("http://localhost/graphql", { headers: { accept: "text/html" } }));
+
+describe("GraphiQL on /graphql", () => {
+  let runtime: Runtime;
+  let app: ReturnType<typeof createApp>;
+  beforeAll(async () => {
+    ({ runtime, app } = await createTestApp());
+  });
+
+  it("is self-contained: its assets are inlined, nothing comes from a CDN", async () => {
+    const html = await (await openGraphiQL(app)).text();
+    expect(html).toContain("YogaGraphiQL.renderYogaGraphiQL");
+    expect(html).not.toMatch(/<(script|link)[^>]+(src|href)="?https?:/);
+  });
+
+  it("opens on the operation documents, one tab each, About first", async () => {
+    const { defaultQuery, defaultTabs: tabs } = graphiqlOptions(runtime.models.pack.labels);
+    expect(tabs.map((tab) => tab.query.match(/^(query|mutation) (\w+)/m)?.[2])).toEqual([
+      "About",
+      "Classify",
+      "ClassifyBatch",
+      "SubmitFeedback",
+    ]);
+    expect(defaultQuery).toBe(tabs[0]?.query);
+    expect(tabs[0]?.query).toMatch(/^\s+labels$/m);
+    expect(tabs[0]?.query).toMatch(/^\s+models \{$/m);
+    // Uploads: the fragment they spread comes along, and a note on sending files.
+    expect(tabs[1]?.query).toContain("fragment ClassificationFields on Classification");
+    expect(tabs[1]?.query).toContain("GraphiQL cannot attach files");
+    expect(tabs[0]?.query).not.toContain("GraphiQL cannot attach files");
+    expect(JSON.parse(tabs[3]?.variables ?? "{}").label).toBe(runtime.models.pack.labels[0]);
+    // The page GraphiQL renders carries them.
+    const html = await (await openGraphiQL(app)).text();
+    for (const tab of tabs) expect(html).toContain(JSON.stringify(tab.query));
+  });
+
+  it("is off with GRAPHIQL=false", async () => {
+    const http = { ...runtime.config.http, graphiql: false };
+    const off = createApp({ ...runtime, config: { ...runtime.config, http } });
+    const response = await openGraphiQL(off);
+    expect(await response.text()).not.toContain("renderYogaGraphiQL");
+  });
+});
