@@ -1,5 +1,6 @@
 import { createServer } from "node:http";
 import { createApp } from "./app.ts";
+import { describeAccessControl } from "./auth/use-api-keys.ts";
 import { ConfigError, loadConfig } from "./config.ts";
 import { createRuntime } from "./runtime.ts";
 import { startTracing } from "./telemetry/tracing-sdk.ts";
@@ -21,6 +22,7 @@ async function main() {
   );
   log(`warm-up inference took ${(runtime.warmUpSeconds ?? 0).toFixed(3)} s`);
   if (tracing.enabled) log(`tracing to ${config.tracing.endpoint}`);
+  log(describeAccessControl(config.auth.keys));
 
   const server = createServer(createApp(runtime));
   server.once("error", (error) => {

@@ -1,3 +1,4 @@
+import { requireScope } from "../../server/auth/access.ts";
 import type { FeedbackResult } from "../../server/feedback/feedback.ts";
 import { builder } from "../builder.ts";
 
@@ -48,6 +49,9 @@ builder.mutationField("submitFeedback", (t) =>
       id: t.arg.id({ required: true, description: "Classification.id" }),
       label: t.arg.string({ required: true }),
     },
-    resolve: (_, { id, label }, { runtime }) => runtime.submitFeedback(String(id), label),
+    resolve: (_, { id, label }, { runtime, access }) => {
+      requireScope(access, "feedback");
+      return runtime.submitFeedback(String(id), label);
+    },
   }),
 );

@@ -37,6 +37,10 @@ export const METRICS = {
   modelLoad: "model_load_seconds",
   /** Warm-up inference time at start (gauge). */
   warmUp: "model_warmup_seconds",
+  /** Requests refused by a guard, by reason: the error code in lower case (rate_limited, request_too_large, …). */
+  requestsRejected: "requests_rejected_total",
+  /** Requests an API key admitted, by the key's name (never the key). */
+  apiKeyRequests: "api_key_requests_total",
   /** Resident set size of the process (from prom-client's default metrics). */
   rss: "process_resident_memory_bytes",
 } as const;
