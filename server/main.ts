@@ -30,7 +30,8 @@ async function main() {
     process.exit(1);
   });
   server.listen(config.http.port, config.http.host, () => {
-    log(`GraphQL and GraphiQL on http://${config.http.host}:${config.http.port}/graphql`);
+    const ui = config.http.graphiql ? " and GraphiQL" : "";
+    log(`GraphQL${ui} on http://${config.http.host}:${config.http.port}/graphql`);
   });
 
   const shutdown = (signal: string) => {

@@ -27,9 +27,10 @@ export function useCsrfPrevention(): Plugin {
       try {
         return csrf.onRequestParse?.(payload);
       } catch {
+        const type = payload.request.headers.get("content-type")?.split(";")[0] || "no";
         throw new UserError(
           "CSRF_HEADER_REQUIRED",
-          `a ${payload.request.headers.get("content-type")?.split(";")[0]} request must carry the "graphql-preflight: 1" header (CSRF protection)`,
+          `a POST with ${type} content type must carry the "graphql-preflight: 1" header (CSRF protection)`,
         );
       }
     },
