@@ -174,6 +174,15 @@ describe("loadConfig", () => {
       expect(loadConfig({ GRAPHIQL: value }).http.graphiql).toBe(expected);
     });
 
+    it("reads an empty flag as its default", () => {
+      const config = loadConfig({ GRAPHIQL: "", INTROSPECTION: " ", ERROR_DETAILS: "" });
+      expect([
+        config.http.graphiql,
+        config.graphql.introspection,
+        config.graphql.errorDetails,
+      ]).toEqual([true, true, false]);
+    });
+
     it("accepts equal thresholds and the 0 and 1 extremes", () => {
       expect(
         loadConfig({ VLM_THRESHOLD_HIGH: "0.7", VLM_THRESHOLD_LOW: "0.7" }).routing,

@@ -23,15 +23,12 @@ const commaList = z
 const blankAsUnset = (value: unknown) =>
   typeof value === "string" && value.trim() === "" ? undefined : value;
 const number = () => z.preprocess(blankAsUnset, z.coerce.number());
+const flag = (fallback: boolean) =>
+  z
+    .preprocess(blankAsUnset, z.enum(["true", "false", "1", "0"]).optional())
+    .transform((value) => (value === undefined ? fallback : value === "true" || value === "1"));
 const probability = number().pipe(z.number().min(0).max(1));
 const positiveInt = number().pipe(z.number().int().positive());
-/** true/false/1/0. */
-const flag = (fallback: "true" | "false") =>
-  z
-    .enum(["true", "false", "1", "0"])
-    .default(fallback)
-    .transform((value) => value === "true" || value === "1");
-
 /** API key entries (see server/auth/api-keys.ts); a bad entry is reported like any variable. */
 const apiKeyList = (text: string, ctx: z.RefinementCtx): ApiKeyEntry[] => {
   try {
@@ -116,12 +113,12 @@ const envSchema = z
     UPLOAD_MAX_PART_HEADER_BYTES: positiveInt.default(8 * 1024),
     /** Most labels in one custom label set. Default 256. */
     CUSTOM_LABELS_MAX: positiveInt.default(256),
-    /** Serve GraphiQL on /graphql. Default true; set false in production. */
-    GRAPHIQL: flag("true"),
+    /** Serve GraphiQL on /graphql. Default true. */
+    GRAPHIQL: flag(true),
     /** Answer schema introspection (and "did you mean" hints). Default true; set false in production. */
-    INTROSPECTION: flag("true"),
+    INTROSPECTION: flag(true),
     /** Put an internal error's message and stack in its response (masked either way). Default false. */
-    ERROR_DETAILS: flag("false"),
+    ERROR_DETAILS: flag(false),
     /** Deepest selection a GraphQL operation may have. Default 8 (the largest real query has 5). */
     GRAPHQL_MAX_DEPTH: positiveInt.default(8),
     /** Most aliases in one operation. Default 15. */
