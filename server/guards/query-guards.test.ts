@@ -54,6 +54,13 @@ describe("GraphQL query limits with the default settings", () => {
     expect(response.errors).toBeUndefined();
   });
 
+  it("refuse introspection nested deep enough to explode (graphql-js's own rule)", async () => {
+    const deep = `{ __schema { types { ${"fields { type { ".repeat(24)}name${" } }".repeat(24)} } } }`;
+    const response = await service.query(deep);
+    expect(response.errors?.[0]?.message).toBe("Maximum introspection depth exceeded");
+    expect(response.data ?? null).toBeNull();
+  });
+
   /** `{ health { ...on Health { ...on Health { … status } } } }`, `levels` deep. */
   const nested = (levels: number) =>
     `{ health { ${"... on Health { ".repeat(levels)}status${" }".repeat(levels)} } }`;
