@@ -1,9 +1,15 @@
+import type { Access } from "../server/auth/access.ts";
+import type { ImageBudget } from "../server/guards/image-budget.ts";
 import type { ImageLoaders } from "../server/pipeline/image-loader.ts";
 import type { Runtime } from "../server/runtime.ts";
 
-/** What every resolver sees: the process-wide runtime and this request's own loaders. */
+/** What every resolver sees: the process-wide runtime and this request's own state. */
 export interface GraphQLContext {
   runtime: Runtime;
   /** This request's DataLoader front door: same options + same bytes → one classification. */
   loadImage: ImageLoaders;
+  /** What the caller's API key allows (everything when the service runs without keys). */
+  access: Access;
+  /** Images this request may still classify, across all its fields. */
+  imageBudget: ImageBudget;
 }

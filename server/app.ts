@@ -3,21 +3,34 @@ import { createFetch } from "@whatwg-node/fetch";
 import { createYoga, useReadinessCheck } from "graphql-yoga";
 import type { GraphQLContext } from "../schema/context.ts";
 import { schema } from "../schema/index.ts";
+import { createApiKeyGuard } from "./auth/use-api-keys.ts";
 import { corsPolicy, useVaryByOrigin } from "./cors.ts";
 import { useDemoPage } from "./demo/use-demo-page.ts";
 import { createGraphiQLRenderer, graphiqlOptions } from "./graphiql.ts";
+import { useCsrfPrevention } from "./guards/csrf.ts";
+import { createImageBudget } from "./guards/image-budget.ts";
+import { schemaPrivacyPlugins } from "./guards/introspection.ts";
+import { formDataLimits } from "./guards/multipart-limits.ts";
+import { queryLimitPlugins } from "./guards/query-limits.ts";
+import { useRejectionMetrics } from "./guards/use-rejection-metrics.ts";
+import { useRequestLimits } from "./guards/use-request-limits.ts";
+import { useUserErrorStatus } from "./guards/use-user-error-status.ts";
 import { createImageLoaders } from "./pipeline/image-loader.ts";
 import type { Runtime } from "./runtime.ts";
-
-// Room for the multipart "operations" and "map" fields besides the files.
-const NON_FILE_FIELD_MAX_BYTES = 1024 * 1024;
 
 /**
  * The HTTP handler: GraphQL (+ GraphiQL) on /graphql, the demo page on /, liveness on /health,
  * readiness on /ready, Prometheus metrics on /metrics.
  */
-export function createApp(runtime: Runtime) {
-  const { limits, http } = runtime.config;
+export function createApp(runtime: Runtime, options: { now?: () => number } = {}) {
+  const { limits, http, graphql, auth } = runtime.config;
+  const { metrics } = runtime;
+  const apiKeys = createApiKeyGuard({
+    keys: auth.keys,
+    defaultRate: auth.defaultRate,
+    onAdmitted: (key) => metrics.apiKeyRequests.inc({ key }),
+    now: options.now,
+  });
   return createYoga<Record<string, unknown>, GraphQLContext>({
     schema,
     graphqlEndpoint: "/graphql",
@@ -27,17 +40,32 @@ export function createApp(runtime: Runtime) {
     renderGraphiQL: createGraphiQLRenderer(),
     cors: corsPolicy(http.corsOrigins),
     // Upload limits are enforced while the body streams in, before a file is held in memory whole.
-    fetchAPI: createFetch({
-      formDataLimits: {
-        fileSize: limits.uploadMaxBytes,
-        files: limits.batchMaxImages,
-        fieldSize: NON_FILE_FIELD_MAX_BYTES,
-      },
+    fetchAPI: createFetch({ formDataLimits: formDataLimits(limits) }),
+    // yoga counts body bytes as they stream in; useRequestLimits types its error.
+    maxRequestBodySize: limits.requestMaxBytes,
+    // Internal errors read "Unexpected error." with code INTERNAL_SERVER_ERROR; their message
+    // and stack are logged, and sent only when ERROR_DETAILS is on (never in production).
+    maskedErrors: { isDev: graphql.errorDetails },
+    context: ({ request }) => ({
+      runtime,
+      loadImage: createImageLoaders(runtime.classifier),
+      access: apiKeys.accessFor(request),
+      imageBudget: createImageBudget(limits.batchMaxImages),
     }),
-    context: () => ({ runtime, loadImage: createImageLoaders(runtime.classifier) }),
     plugins: [
       ...(http.corsOrigins.length > 0 ? [useVaryByOrigin()] : []),
+      // Static GET routes: the guards below concern GraphQL requests.
       ...(http.demoPage ? [useDemoPage()] : []),
+      // Guards first, cheapest first: all but the query limits (parse and validation, before
+      // execution) refuse a request before its body is read. useRequestLimits must wrap the
+      // request parser before any plugin that retypes parse errors does.
+      useUserErrorStatus(),
+      useRejectionMetrics((reason) => metrics.requestsRejected.inc({ reason })),
+      useCsrfPrevention(),
+      apiKeys.plugin,
+      useRequestLimits(limits),
+      ...queryLimitPlugins(graphql),
+      ...schemaPrivacyPlugins(graphql.introspection),
       // GraphQL request metrics (RED) on the service's registry, and /metrics for Prometheus.
       usePrometheus({
         registry: runtime.metrics.registry,

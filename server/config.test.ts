@@ -1,5 +1,7 @@
-import { availableParallelism } from "node:os";
-import { describe, expect, it } from "vitest";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { availableParallelism, tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
 import { ConfigError, loadConfig } from "./config.ts";
 
 /** loadConfig's error, or a failed expectation when it does not throw. */
@@ -18,6 +20,16 @@ describe("loadConfig", () => {
     it("fills every setting when the environment is empty", () => {
       expect(loadConfig({})).toEqual({
         http: { port: 4000, host: "127.0.0.1", graphiql: true, demoPage: true, corsOrigins: [] },
+        graphql: {
+          introspection: true,
+          errorDetails: false,
+          maxDepth: 8,
+          maxAliases: 15,
+          maxTokens: 1000,
+          maxDirectives: 10,
+          maxCost: 1000,
+        },
+        auth: { keys: [], defaultRate: { perSecond: 100, burst: 200 } },
         modelPack: "fashion-mnist",
         cacheDir: ".cache",
         routing: { high: 0.85, low: 0.65, priorityClasses: [] },
@@ -34,6 +46,10 @@ describe("loadConfig", () => {
           maxPixels: 40_000_000,
           minSide: 8,
           uploadMaxBytes: 20 * 1024 * 1024,
+          uploadMaxFiles: 32,
+          uploadMaxFieldBytes: 1024 * 1024,
+          uploadMaxPartHeaderBytes: 8 * 1024,
+          requestMaxBytes: 64 * 1024 * 1024,
           batchMaxImages: 32,
           customLabelsMax: 256,
         },
@@ -94,6 +110,19 @@ describe("loadConfig", () => {
         REDIS_URL: "redis://redis:6379/0",
         REDIS_COMMAND_TIMEOUT_MS: "20",
         REDIS_EMBEDDING_TTL_SECONDS: "3600",
+        UPLOAD_MAX_FILES: "6",
+        UPLOAD_MAX_FIELD_BYTES: "2048",
+        UPLOAD_MAX_PART_HEADER_BYTES: "512",
+        REQUEST_MAX_BYTES: "4096",
+        INTROSPECTION: "false",
+        ERROR_DETAILS: "1",
+        GRAPHQL_MAX_DEPTH: "5",
+        GRAPHQL_MAX_ALIASES: "3",
+        GRAPHQL_MAX_TOKENS: "200",
+        GRAPHQL_MAX_DIRECTIVES: "2",
+        GRAPHQL_MAX_COST: "300",
+        API_KEYS: `ci:${"ab".repeat(32)}:classify+classify:force-vlm:5/10`,
+        API_KEY_DEFAULT_RATE: "7.5",
       });
       expect(config).toEqual({
         http: {
@@ -102,6 +131,26 @@ describe("loadConfig", () => {
           graphiql: false,
           demoPage: false,
           corsOrigins: ["https://app.example.com", "http://127.0.0.1:5173"],
+        },
+        graphql: {
+          introspection: false,
+          errorDetails: true,
+          maxDepth: 5,
+          maxAliases: 3,
+          maxTokens: 200,
+          maxDirectives: 2,
+          maxCost: 300,
+        },
+        auth: {
+          keys: [
+            {
+              name: "ci",
+              sha256: "ab".repeat(32),
+              scopes: ["classify", "classify:force-vlm"],
+              rate: { perSecond: 5, burst: 10 },
+            },
+          ],
+          defaultRate: { perSecond: 7.5, burst: 8 },
         },
         modelPack: "imagenet-mini",
         cacheDir: "/var/cache/vision",
@@ -119,6 +168,10 @@ describe("loadConfig", () => {
           maxPixels: 1_000_000,
           minSide: 16,
           uploadMaxBytes: 1024,
+          uploadMaxFiles: 6,
+          uploadMaxFieldBytes: 2048,
+          uploadMaxPartHeaderBytes: 512,
+          requestMaxBytes: 4096,
           batchMaxImages: 4,
           customLabelsMax: 10,
         },
@@ -132,6 +185,15 @@ describe("loadConfig", () => {
       ["0", false],
     ])("reads GRAPHIQL=%s as %s", (value, expected) => {
       expect(loadConfig({ GRAPHIQL: value }).http.graphiql).toBe(expected);
+    });
+
+    it("reads an empty flag as its default", () => {
+      const config = loadConfig({ GRAPHIQL: "", INTROSPECTION: " ", ERROR_DETAILS: "" });
+      expect([
+        config.http.graphiql,
+        config.graphql.introspection,
+        config.graphql.errorDetails,
+      ]).toEqual([true, true, false]);
     });
 
     it("accepts equal thresholds and the 0 and 1 extremes", () => {
@@ -192,6 +254,77 @@ describe("loadConfig", () => {
     });
   });
 
+  describe("upload limits", () => {
+    it("allows as many files per request as images per batch unless told otherwise", () => {
+      expect(loadConfig({ BATCH_MAX_IMAGES: "4" }).limits.uploadMaxFiles).toBe(4);
+      expect(
+        loadConfig({ BATCH_MAX_IMAGES: "4", UPLOAD_MAX_FILES: "2" }).limits.uploadMaxFiles,
+      ).toBe(2);
+    });
+  });
+
+  describe("API keys", () => {
+    const hash = (c: string) => c.repeat(64);
+    const dir = mkdtempSync(join(tmpdir(), "api-keys-"));
+    afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+    it("reads entries separated by commas or lines, with or without a rate", () => {
+      const { keys } = loadConfig({
+        API_KEYS: `web:${hash("a")}:classify,\n ops:${hash("b")}:feedback+classify:2`,
+      }).auth;
+      expect(keys).toEqual([
+        { name: "web", sha256: hash("a"), scopes: ["classify"], rate: null },
+        {
+          name: "ops",
+          sha256: hash("b"),
+          scopes: ["feedback", "classify"],
+          rate: { perSecond: 2, burst: 2 },
+        },
+      ]);
+    });
+
+    it("reads API_KEYS_FILE, skipping comments and blank lines", () => {
+      const file = join(dir, "keys");
+      writeFileSync(file, `# the web app\nweb:${hash("c")}:classify:10/20\n\n`);
+      expect(loadConfig({ API_KEYS_FILE: file }).auth.keys).toEqual([
+        {
+          name: "web",
+          sha256: hash("c"),
+          scopes: ["classify"],
+          rate: { perSecond: 10, burst: 20 },
+        },
+      ]);
+    });
+
+    it.each([
+      ["API_KEYS", "web:abc:classify", "is not name:sha256hex"],
+      ["API_KEYS", `web:${hash("a")}:classify+admin`, 'unknown scopes "admin"'],
+      ["API_KEYS", `web:${hash("a")}:classify:5/0`, "rate or burst of 0"],
+      [
+        "API_KEYS",
+        `web:${hash("a")}:classify,web:${hash("b")}:feedback`,
+        'two keys are named "web"',
+      ],
+      ["API_KEYS", `a:${hash("a")}:classify,b:${hash("a")}:feedback`, "same hash"],
+      ["API_KEYS_FILE", "/nonexistent/keys", "ENOENT"],
+      ["API_KEY_DEFAULT_RATE", "fast", "expected REQUESTS_PER_SECOND"],
+    ])("rejects %s=%j: %s", (name, value, message) => {
+      const error = configError({ [name]: value });
+      expect(error.message).toContain(`${name}: `);
+      expect(error.message).toContain(message);
+    });
+
+    it("refuses both API_KEYS and API_KEYS_FILE, together with other problems", () => {
+      const error = configError({
+        API_KEYS: `web:${hash("a")}:classify`,
+        API_KEYS_FILE: join(dir, "keys"),
+        PORT: "abc",
+      });
+      expect(error.message).toContain("  API_KEYS_FILE: set API_KEYS or API_KEYS_FILE, not both");
+      expect(error.message).toContain("  PORT: ");
+    });
+  });
+
   describe("VLM_PRIORITY_CLASSES", () => {
     it("splits on commas, trims each name and drops blanks", () => {
       const config = loadConfig({
@@ -226,6 +359,10 @@ describe("loadConfig", () => {
       ["IMAGE_MIN_SIDE", "-3"],
       ["GRAPHIQL", "yes"],
       ["DEMO_PAGE", "on"],
+      ["INTROSPECTION", "off"],
+      ["ERROR_DETAILS", "yes"],
+      ["GRAPHQL_MAX_DEPTH", "0"],
+      ["REQUEST_MAX_BYTES", "-1"],
     ])("rejects %s=%j and names the variable", (name, value) => {
       const error = configError({ [name]: value });
       expect(error.name).toBe("ConfigError");

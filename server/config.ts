@@ -1,5 +1,12 @@
+import { readFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { z } from "zod";
+import {
+  type ApiKeyEntry,
+  parseApiKeyList,
+  parseRateLimit,
+  type RateLimit,
+} from "./auth/api-keys.ts";
 
 /** A comma-separated list in one environment variable; blanks are dropped. */
 const commaList = z
@@ -22,6 +29,15 @@ const flag = (fallback: boolean) =>
     .transform((value) => (value === undefined ? fallback : value === "true" || value === "1"));
 const probability = number().pipe(z.number().min(0).max(1));
 const positiveInt = number().pipe(z.number().int().positive());
+/** API key entries (see server/auth/api-keys.ts); a bad entry is reported like any variable. */
+const apiKeyList = (text: string, ctx: z.RefinementCtx): ApiKeyEntry[] => {
+  try {
+    return parseApiKeyList(text);
+  } catch (error) {
+    ctx.addIssue({ code: "custom", message: (error as Error).message });
+    return z.NEVER;
+  }
+};
 
 /** An origin as browsers send it: scheme, host and optional port, lower case, no path. */
 const isOrigin = (value: string) => {
@@ -121,8 +137,16 @@ const envSchema = z
     IMAGE_MIN_SIDE: positiveInt.default(8),
     /** Largest accepted upload, in bytes. Default 20 MiB. */
     UPLOAD_MAX_BYTES: positiveInt.default(20 * 1024 * 1024),
-    /** Most images in one classifyBatch. Default 32. */
+    /** Most images one request classifies (a classifyBatch, or classify fields together). Default 32. */
     BATCH_MAX_IMAGES: positiveInt.default(32),
+    /** Most file parts in one multipart request. Default: BATCH_MAX_IMAGES. */
+    UPLOAD_MAX_FILES: positiveInt.optional(),
+    /** Largest request body, in bytes, checked on Content-Length and while it streams. Default 64 MiB. */
+    REQUEST_MAX_BYTES: positiveInt.default(64 * 1024 * 1024),
+    /** Largest non-file multipart field (operations, map), in bytes. Default 1 MiB. */
+    UPLOAD_MAX_FIELD_BYTES: positiveInt.default(1024 * 1024),
+    /** Header bytes kept per multipart part; a part whose name lies beyond is refused. Default 8 KiB. */
+    UPLOAD_MAX_PART_HEADER_BYTES: positiveInt.default(8 * 1024),
     /** Most labels in one custom label set. Default 256. */
     CUSTOM_LABELS_MAX: positiveInt.default(256),
     /** Serve GraphiQL on /graphql. Default true. */
@@ -134,6 +158,40 @@ const envSchema = z
      * https://app.example.com; * allows any. Default none: same-origin pages only.
      */
     CORS_ORIGINS: corsOrigins,
+    /** Answer schema introspection (and "did you mean" hints). Default true; set false in production. */
+    INTROSPECTION: flag(true),
+    /** Put an internal error's message and stack in its response (masked either way). Default false. */
+    ERROR_DETAILS: flag(false),
+    /** Deepest selection a GraphQL operation may have. Default 8 (the largest real query has 5). */
+    GRAPHQL_MAX_DEPTH: positiveInt.default(8),
+    /** Most aliases in one operation. Default 15. */
+    GRAPHQL_MAX_ALIASES: positiveInt.default(15),
+    /** Most lexical tokens in one document. Default 1000 (a classifyBatch with every field has ~110). */
+    GRAPHQL_MAX_TOKENS: positiveInt.default(1000),
+    /** Most directives in one operation. Default 10. */
+    GRAPHQL_MAX_DIRECTIVES: positiveInt.default(10),
+    /** Highest GraphQL Armor cost of one operation. Default 1000 (a classifyBatch with every field costs ~180). */
+    GRAPHQL_MAX_COST: positiveInt.default(1000),
+    /**
+     * API keys: entries `name:sha256hex:scope1+scope2[:rate[/burst]]`, separated by commas or
+     * line breaks; mint them with `npm run keys:create`. Default none: the API is open.
+     */
+    API_KEYS: z.string().default("").transform(apiKeyList),
+    /** A file of API key entries, one per line (# comments allowed), instead of API_KEYS. Default none. */
+    API_KEYS_FILE: z.preprocess(blankAsUnset, z.string().optional()),
+    /** Requests/s and burst of a key whose entry gives no rate, e.g. 100/200. Default 100/200. */
+    API_KEY_DEFAULT_RATE: z
+      .string()
+      .default("100/200")
+      .transform((text, ctx) => {
+        const rate = parseRateLimit(text);
+        if (rate) return rate;
+        ctx.addIssue({
+          code: "custom",
+          message: "expected REQUESTS_PER_SECOND[/BURST], e.g. 100/200",
+        });
+        return z.NEVER;
+      }),
   })
   .refine((env) => env.VLM_THRESHOLD_LOW <= env.VLM_THRESHOLD_HIGH, {
     message: "VLM_THRESHOLD_LOW must not exceed VLM_THRESHOLD_HIGH",
@@ -142,6 +200,22 @@ const envSchema = z
     // so every problem is reported in one go.
     when: (payload) => thresholds.safeParse(payload.value).success,
   });
+
+/** Reads API_KEYS_FILE; a missing file or a bad entry is a configuration error like any other. */
+function keysFromFile(env: Record<string, string | undefined>, issues: string[]): ApiKeyEntry[] {
+  const path = blankAsUnset(env.API_KEYS_FILE) as string | undefined;
+  if (path === undefined) return [];
+  if (blankAsUnset(env.API_KEYS) !== undefined) {
+    issues.push("  API_KEYS_FILE: set API_KEYS or API_KEYS_FILE, not both");
+    return [];
+  }
+  try {
+    return parseApiKeyList(readFileSync(path, "utf8"));
+  } catch (error) {
+    issues.push(`  API_KEYS_FILE: ${(error as Error).message}`);
+    return [];
+  }
+}
 
 export interface Config {
   http: {
@@ -152,6 +226,16 @@ export interface Config {
     /** Exact origins, or ["*"]; empty: no cross-origin access. */
     corsOrigins: readonly string[];
   };
+  graphql: {
+    introspection: boolean;
+    errorDetails: boolean;
+    maxDepth: number;
+    maxAliases: number;
+    maxTokens: number;
+    maxDirectives: number;
+    maxCost: number;
+  };
+  auth: { keys: readonly ApiKeyEntry[]; defaultRate: RateLimit };
   modelPack: string;
   cacheDir: string;
   routing: {
@@ -173,6 +257,10 @@ export interface Config {
     maxPixels: number;
     minSide: number;
     uploadMaxBytes: number;
+    uploadMaxFiles: number;
+    uploadMaxFieldBytes: number;
+    uploadMaxPartHeaderBytes: number;
+    requestMaxBytes: number;
     batchMaxImages: number;
     customLabelsMax: number;
   };
@@ -186,8 +274,11 @@ export class ConfigError extends Error {
 /** Parses the environment once at start-up; everything else receives the result. */
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
   const parsed = envSchema.safeParse(env);
-  if (!parsed.success) {
-    const lines = parsed.error.issues.map((issue) => `  ${issue.path.join(".")}: ${issue.message}`);
+  const lines = parsed.success
+    ? []
+    : parsed.error.issues.map((issue) => `  ${issue.path.join(".")}: ${issue.message}`);
+  const fileKeys = keysFromFile(env, lines);
+  if (!parsed.success || lines.length > 0) {
     throw new ConfigError(`invalid configuration:\n${lines.join("\n")}`);
   }
   const e = parsed.data;
@@ -199,6 +290,16 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       demoPage: e.DEMO_PAGE,
       corsOrigins: e.CORS_ORIGINS,
     },
+    graphql: {
+      introspection: e.INTROSPECTION,
+      errorDetails: e.ERROR_DETAILS,
+      maxDepth: e.GRAPHQL_MAX_DEPTH,
+      maxAliases: e.GRAPHQL_MAX_ALIASES,
+      maxTokens: e.GRAPHQL_MAX_TOKENS,
+      maxDirectives: e.GRAPHQL_MAX_DIRECTIVES,
+      maxCost: e.GRAPHQL_MAX_COST,
+    },
+    auth: { keys: [...e.API_KEYS, ...fileKeys], defaultRate: e.API_KEY_DEFAULT_RATE },
     modelPack: e.MODEL_PACK,
     cacheDir: e.CACHE_DIR,
     routing: {
@@ -236,6 +337,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       maxPixels: e.IMAGE_MAX_PIXELS,
       minSide: e.IMAGE_MIN_SIDE,
       uploadMaxBytes: e.UPLOAD_MAX_BYTES,
+      uploadMaxFiles: e.UPLOAD_MAX_FILES ?? e.BATCH_MAX_IMAGES,
+      uploadMaxFieldBytes: e.UPLOAD_MAX_FIELD_BYTES,
+      uploadMaxPartHeaderBytes: e.UPLOAD_MAX_PART_HEADER_BYTES,
+      requestMaxBytes: e.REQUEST_MAX_BYTES,
       batchMaxImages: e.BATCH_MAX_IMAGES,
       customLabelsMax: e.CUSTOM_LABELS_MAX,
     },

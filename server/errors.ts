@@ -1,8 +1,9 @@
 import { GraphQLError } from "graphql";
 
 /**
- * Codes a client can branch on: its own mistakes, and OVERLOADED (retry later). Anything else
- * is a server fault, masked by yoga.
+ * Codes a client can branch on: its own mistakes, what the service refuses to take (limits,
+ * access), and OVERLOADED / RATE_LIMITED (retry later). Anything else is a server fault, masked
+ * by yoga.
  */
 export const userErrorCodes = [
   "BAD_USER_INPUT",
@@ -16,6 +17,16 @@ export const userErrorCodes = [
   "UNKNOWN_LABEL",
   "DUPLICATE_FEEDBACK",
   "OVERLOADED",
+  "REQUEST_TOO_LARGE",
+  "TOO_MANY_FILES",
+  "TOO_MANY_FIELDS",
+  "FIELD_TOO_LARGE",
+  "TOO_MANY_IMAGES",
+  "QUERY_TOO_COMPLEX",
+  "CSRF_HEADER_REQUIRED",
+  "UNAUTHENTICATED",
+  "FORBIDDEN",
+  "RATE_LIMITED",
 ] as const;
 
 export type UserErrorCode = (typeof userErrorCodes)[number];
@@ -32,7 +43,24 @@ const httpStatusByCode: Record<UserErrorCode, number> = {
   UNKNOWN_LABEL: 400,
   DUPLICATE_FEEDBACK: 409,
   OVERLOADED: 503,
+  REQUEST_TOO_LARGE: 413,
+  TOO_MANY_FILES: 413,
+  TOO_MANY_FIELDS: 413,
+  FIELD_TOO_LARGE: 413,
+  TOO_MANY_IMAGES: 400,
+  QUERY_TOO_COMPLEX: 400,
+  CSRF_HEADER_REQUIRED: 403,
+  UNAUTHENTICATED: 401,
+  FORBIDDEN: 403,
+  RATE_LIMITED: 429,
 };
+
+export interface UserErrorOptions {
+  /** HTTP response headers, e.g. Retry-After (yoga sets them; they never show in the body). */
+  headers?: Record<string, string>;
+  /** More fields for extensions beside code, e.g. the limit or scope in question. */
+  extensions?: Record<string, unknown>;
+}
 
 /**
  * An error the client is meant to read: what it sent was wrong, or it should retry later.
@@ -41,9 +69,13 @@ const httpStatusByCode: Record<UserErrorCode, number> = {
 export class UserError extends GraphQLError {
   readonly code: UserErrorCode;
 
-  constructor(code: UserErrorCode, message: string) {
+  constructor(code: UserErrorCode, message: string, options: UserErrorOptions = {}) {
     super(message, {
-      extensions: { code, http: { status: httpStatusByCode[code] } },
+      extensions: {
+        ...options.extensions,
+        code,
+        http: { status: httpStatusByCode[code], headers: options.headers },
+      },
     });
     this.code = code;
   }

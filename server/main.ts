@@ -1,5 +1,6 @@
 import { createServer } from "node:http";
 import { createApp } from "./app.ts";
+import { describeAccessControl } from "./auth/use-api-keys.ts";
 import { ConfigError, loadConfig } from "./config.ts";
 import { createRuntime } from "./runtime.ts";
 import { startTracing } from "./telemetry/tracing-sdk.ts";
@@ -31,6 +32,7 @@ async function main() {
   if (redis.state === "disabled")
     log("no REDIS_URL: caches and feedback state are in this process only");
   if (tracing.enabled) log(`tracing to ${config.tracing.endpoint}`);
+  log(describeAccessControl(config.auth.keys));
 
   const server = createServer(createApp(runtime));
   server.once("error", (error) => {

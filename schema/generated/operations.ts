@@ -18,12 +18,18 @@ export type ClassifyOptions = {
 export type ErrorCode =
   /** An argument is invalid, e.g. topK out of range or no file. */
   | 'BAD_USER_INPUT'
+  /** A multipart or form request without the graphql-preflight header (HTTP 403). */
+  | 'CSRF_HEADER_REQUIRED'
   /** This answer already has feedback (HTTP 409). */
   | 'DUPLICATE_FEEDBACK'
   /** The file has no bytes. */
   | 'EMPTY_FILE'
+  /** A multipart field (operations, map) is larger than UPLOAD_MAX_FIELD_BYTES (HTTP 413). */
+  | 'FIELD_TOO_LARGE'
   /** The file is larger than UPLOAD_MAX_BYTES (HTTP 413). */
   | 'FILE_TOO_LARGE'
+  /** The API key lacks the scope this operation needs; the message names it (HTTP 403). */
+  | 'FORBIDDEN'
   /** More pixels than IMAGE_MAX_PIXELS (HTTP 413). */
   | 'IMAGE_TOO_LARGE'
   /** A side is shorter than IMAGE_MIN_SIDE pixels. */
@@ -32,6 +38,20 @@ export type ErrorCode =
   | 'INVALID_IMAGE'
   /** The service is too busy right now; retry later (HTTP 503). */
   | 'OVERLOADED'
+  /** The operation is too deep, too costly, or has too many aliases, tokens or directives; extensions.limit names the limit. */
+  | 'QUERY_TOO_COMPLEX'
+  /** The API key is over its rate; retry after the Retry-After header's seconds (HTTP 429). */
+  | 'RATE_LIMITED'
+  /** The request body is larger than REQUEST_MAX_BYTES (HTTP 413). */
+  | 'REQUEST_TOO_LARGE'
+  /** More non-file multipart fields than allowed (HTTP 413). */
+  | 'TOO_MANY_FIELDS'
+  /** More files than UPLOAD_MAX_FILES in one request (HTTP 413). */
+  | 'TOO_MANY_FILES'
+  /** More images than BATCH_MAX_IMAGES in one request, across all its fields. */
+  | 'TOO_MANY_IMAGES'
+  /** API keys are required and none, or an unknown one, was sent (HTTP 401). */
+  | 'UNAUTHENTICATED'
   /** The label is not one of the labels the answer was over. */
   | 'UNKNOWN_LABEL'
   /** No answer with this id: never given, or older than PREDICTION_TTL_SECONDS. */

@@ -1,11 +1,28 @@
+import { type Access, requireScope } from "../../server/auth/access.ts";
 import { badInput, UserError } from "../../server/errors.ts";
 import { parseClassifyOptions } from "../../server/pipeline/options.ts";
+import type { ClassifyOptions } from "../../server/pipeline/types.ts";
 import { withSpan } from "../../server/telemetry/tracing.ts";
 import { readUpload } from "../../server/upload.ts";
 import { builder } from "../builder.ts";
 import { ClassificationRef } from "../types/classification.ts";
 import { ClassifyOptionsInput } from "../types/classify-options.ts";
 import { type ClassifyResult, ClassifyResultRef } from "../types/classify-result.ts";
+
+/** The scope "classify", and "classify:force-vlm" too for options that make CLIP run. */
+function classifyOptionsFor(
+  access: Access,
+  input: Parameters<typeof parseClassifyOptions>[0],
+  limits: Parameters<typeof parseClassifyOptions>[1],
+): ClassifyOptions {
+  requireScope(access, "classify");
+  const options = parseClassifyOptions(input, limits);
+  // FORCE and custom labels run CLIP (and for labels its text tower) on every image.
+  if (options.vlm === "FORCE" || options.labels !== null) {
+    requireScope(access, "classify:force-vlm");
+  }
+  return options;
+}
 
 builder.mutationField("classify", (t) =>
   t.field({
@@ -24,9 +41,10 @@ builder.mutationField("classify", (t) =>
         description: "How to classify; defaults apply when omitted.",
       }),
     },
-    resolve: (_, args, { runtime, loadImage }) =>
+    resolve: (_, args, { runtime, loadImage, access, imageBudget }) =>
       withSpan("classify", { "images.count": 1 }, async (span) => {
-        const options = parseClassifyOptions(args.options, runtime.config.limits);
+        const options = classifyOptionsFor(access, args.options, runtime.config.limits);
+        imageBudget.claim(1);
         span.setAttribute("vlm.mode", options.vlm);
         const image = await readUpload(args.image, runtime.config.limits.uploadMaxBytes);
         return loadImage(image, options);
@@ -51,13 +69,13 @@ builder.mutationField("classifyBatch", (t) =>
         description: "How to classify, the same for every image.",
       }),
     },
-    resolve: (_, args, { runtime, loadImage }) =>
+    resolve: (_, args, { runtime, loadImage, access, imageBudget }) =>
       withSpan("classifyBatch", { "images.count": args.images.length }, async () => {
         const { limits } = runtime.config;
-        const options = parseClassifyOptions(args.options, limits);
-        if (args.images.length === 0 || args.images.length > limits.batchMaxImages) {
-          throw badInput(`images must have between 1 and ${limits.batchMaxImages} files`);
-        }
+        const options = classifyOptionsFor(access, args.options, limits);
+        if (args.images.length === 0) throw badInput("images must have at least one file");
+        // Before any file is read: a batch over BATCH_MAX_IMAGES costs nothing but this check.
+        imageBudget.claim(args.images.length);
         return Promise.all(
           args.images.map(async (file, index): Promise<ClassifyResult> => {
             try {

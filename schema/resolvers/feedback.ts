@@ -1,3 +1,4 @@
+import { requireScope } from "../../server/auth/access.ts";
 import type { FeedbackResult } from "../../server/feedback/feedback.ts";
 import { builder } from "../builder.ts";
 
@@ -61,6 +62,9 @@ builder.mutationField("submitFeedback", (t) =>
         description: "The right label: one of the labels the answer was over.",
       }),
     },
-    resolve: (_, { id, label }, { runtime }) => runtime.submitFeedback(String(id), label),
+    resolve: (_, { id, label }, { runtime, access }) => {
+      requireScope(access, "feedback");
+      return runtime.submitFeedback(String(id), label);
+    },
   }),
 );

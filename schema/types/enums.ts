@@ -52,6 +52,36 @@ const errorCodes: Record<UserErrorCode, { description: string }> = {
   UNKNOWN_LABEL: { description: "The label is not one of the labels the answer was over." },
   DUPLICATE_FEEDBACK: { description: "This answer already has feedback (HTTP 409)." },
   OVERLOADED: { description: "The service is too busy right now; retry later (HTTP 503)." },
+  REQUEST_TOO_LARGE: {
+    description: "The request body is larger than REQUEST_MAX_BYTES (HTTP 413).",
+  },
+  TOO_MANY_FILES: { description: "More files than UPLOAD_MAX_FILES in one request (HTTP 413)." },
+  TOO_MANY_FIELDS: { description: "More non-file multipart fields than allowed (HTTP 413)." },
+  FIELD_TOO_LARGE: {
+    description:
+      "A multipart field (operations, map) is larger than UPLOAD_MAX_FIELD_BYTES (HTTP 413).",
+  },
+  TOO_MANY_IMAGES: {
+    description: "More images than BATCH_MAX_IMAGES in one request, across all its fields.",
+  },
+  QUERY_TOO_COMPLEX: {
+    description:
+      "The operation is too deep, too costly, or has too many aliases, tokens or directives; extensions.limit names the limit.",
+  },
+  CSRF_HEADER_REQUIRED: {
+    description: "A multipart or form request without the graphql-preflight header (HTTP 403).",
+  },
+  UNAUTHENTICATED: {
+    description: "API keys are required and none, or an unknown one, was sent (HTTP 401).",
+  },
+  FORBIDDEN: {
+    description:
+      "The API key lacks the scope this operation needs; the message names it (HTTP 403).",
+  },
+  RATE_LIMITED: {
+    description:
+      "The API key is over its rate; retry after the Retry-After header's seconds (HTTP 429).",
+  },
 };
 
 export const ErrorCodeEnum = builder.enumType("ErrorCode", {

@@ -98,7 +98,11 @@ describe.skipIf(!hasPrometheus || !pack)("the dashboard against a real Prometheu
 
   async function send<T>(request: Request): Promise<GraphQLResponse<T>> {
     const response = await fetch(request);
-    return { status: response.status, ...((await response.json()) as object) };
+    return {
+      status: response.status,
+      headers: response.headers,
+      ...((await response.json()) as object),
+    };
   }
 
   /** One answer per distinct image of a request: duplicates are scored (and counted) once. */

@@ -41,6 +41,10 @@ export const METRICS = {
   redisFailures: "redis_failures_total",
   /** 1 while connected to Redis, 0 while not; absent when no REDIS_URL is set (gauge). */
   redisConnected: "redis_connected",
+  /** Requests refused by a guard, by reason: the error code in lower case (rate_limited, request_too_large, …). */
+  requestsRejected: "requests_rejected_total",
+  /** Requests an API key admitted, by the key's name (never the key). */
+  apiKeyRequests: "api_key_requests_total",
   /** Resident set size of the process (from prom-client's default metrics). */
   rss: "process_resident_memory_bytes",
 } as const;

@@ -137,6 +137,18 @@ export function createMetrics(registry: Registry) {
       labelNames: ["model"],
       registers,
     }),
+    requestsRejected: new Counter({
+      name: METRICS.requestsRejected,
+      help: "Requests refused by a guard (limits, access, rate), by reason.",
+      labelNames: ["reason"],
+      registers,
+    }),
+    apiKeyRequests: new Counter({
+      name: METRICS.apiKeyRequests,
+      help: "Requests admitted by an API key, by key name.",
+      labelNames: ["key"],
+      registers,
+    }),
     warmUp: new Gauge({
       name: METRICS.warmUp,
       help: "Warm-up time at start: every batch size of each batched model, then one request.",

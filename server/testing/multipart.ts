@@ -16,6 +16,7 @@ export function multipartRequest(
   variables: Record<string, unknown>,
   files: readonly UploadPart[],
   url = "http://localhost/graphql",
+  headers: Record<string, string> = {},
 ): Request {
   const body = new FormData();
   body.set("operations", JSON.stringify({ query, variables }));
@@ -32,7 +33,11 @@ export function multipartRequest(
       file.filename ?? `file-${i}`,
     );
   });
-  return new Request(url, { method: "POST", body, headers: { "graphql-preflight": "1" } });
+  return new Request(url, {
+    method: "POST",
+    body,
+    headers: { "graphql-preflight": "1", ...headers },
+  });
 }
 
 /** A JSON GraphQL request (queries without files). */
@@ -40,10 +45,11 @@ export function jsonRequest(
   query: string,
   variables: Record<string, unknown> = {},
   url = "http://localhost/graphql",
+  headers: Record<string, string> = {},
 ) {
   return new Request(url, {
     method: "POST",
-    headers: { "content-type": "application/json" },
+    headers: { "content-type": "application/json", ...headers },
     body: JSON.stringify({ query, variables }),
   });
 }

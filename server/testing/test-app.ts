@@ -13,22 +13,31 @@ import { jsonRequest, multipartRequest, type UploadPart } from "./multipart.ts";
 
 export interface GraphQLResponse<T = Record<string, unknown>> {
   status: number;
+  headers: Headers;
   data?: T | null;
-  errors?: { message: string; path?: (string | number)[]; extensions?: { code?: string } }[];
+  errors?: {
+    message: string;
+    path?: (string | number)[];
+    extensions?: { code?: string; [key: string]: unknown };
+  }[];
 }
 
 /**
  * The real service (real pack, real models, real HTTP handler) for in-process tests.
- * `env` overrides the environment the config parses, exactly as a deployment would set it.
+ * `env` overrides the environment the config parses, exactly as a deployment would set it;
+ * `appOptions` reaches createApp (e.g. a clock for the rate limiter).
  */
-export async function createTestApp(env: Record<string, string> = {}) {
+export async function createTestApp(
+  env: Record<string, string> = {},
+  appOptions: Parameters<typeof createApp>[1] = {},
+) {
   const runtime: Runtime = await createRuntime(loadConfig({ CACHE_DIR: ".cache/test", ...env }));
-  const app = createApp(runtime);
+  const app = createApp(runtime, appOptions);
 
   async function send<T>(request: Request): Promise<GraphQLResponse<T>> {
     const response = await app.fetch(request);
-    const body = (await response.json()) as Omit<GraphQLResponse<T>, "status">;
-    return { status: response.status, ...body };
+    const body = (await response.json()) as Omit<GraphQLResponse<T>, "status" | "headers">;
+    return { status: response.status, headers: response.headers, ...body };
   }
 
   return {
@@ -44,13 +53,19 @@ export async function createTestApp(env: Record<string, string> = {}) {
       ),
     /** Serves the app over real HTTP on a free loopback port, e.g. for a browser. */
     listen: () => listen(app),
-    query: <T = Record<string, unknown>>(query: string, variables?: Record<string, unknown>) =>
-      send<T>(jsonRequest(query, variables)),
+    /** Any request, answered with its status, headers and GraphQL body. */
+    send,
+    query: <T = Record<string, unknown>>(
+      query: string,
+      variables?: Record<string, unknown>,
+      headers?: Record<string, string>,
+    ) => send<T>(jsonRequest(query, variables, undefined, headers)),
     upload: <T = Record<string, unknown>>(
       query: string,
       variables: Record<string, unknown>,
       files: UploadPart[],
-    ) => send<T>(multipartRequest(query, variables, files)),
+      headers?: Record<string, string>,
+    ) => send<T>(multipartRequest(query, variables, files, undefined, headers)),
   };
 }
 
