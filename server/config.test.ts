@@ -20,6 +20,7 @@ describe("loadConfig", () => {
         http: { port: 4000, host: "127.0.0.1", graphiql: true },
         modelPack: "fashion-mnist",
         cacheDir: ".cache",
+        modelDownloads: { offline: false, mirrorUrl: null },
         routing: { high: 0.85, low: 0.65, priorityClasses: [] },
         vlmTimeoutMs: 500,
         vlmPrecision: "int8",
@@ -88,11 +89,14 @@ describe("loadConfig", () => {
         VLM_BREAKER_RESET_MS: "1000",
         OTEL_EXPORTER_OTLP_ENDPOINT: "http://127.0.0.1:4318",
         OTEL_SERVICE_NAME: "classify-eu",
+        MODELS_OFFLINE: "1",
+        MODELS_MIRROR_URL: "https://models.example.com/mirror",
       });
       expect(config).toEqual({
         http: { port: 8080, host: "0.0.0.0", graphiql: false },
         modelPack: "imagenet-mini",
         cacheDir: "/var/cache/vision",
+        modelDownloads: { offline: true, mirrorUrl: "https://models.example.com/mirror" },
         routing: { high: 0.9, low: 0.5, priorityClasses: [] },
         vlmTimeoutMs: 250,
         vlmPrecision: "fp32",
@@ -119,6 +123,20 @@ describe("loadConfig", () => {
       ["0", false],
     ])("reads GRAPHIQL=%s as %s", (value, expected) => {
       expect(loadConfig({ GRAPHIQL: value }).http.graphiql).toBe(expected);
+    });
+
+    it.each([
+      ["true", true],
+      ["1", true],
+      ["false", false],
+      ["0", false],
+      ["", false],
+    ])("reads MODELS_OFFLINE=%j as %s", (value, expected) => {
+      expect(loadConfig({ MODELS_OFFLINE: value }).modelDownloads.offline).toBe(expected);
+    });
+
+    it("reads an empty MODELS_MIRROR_URL as no mirror", () => {
+      expect(loadConfig({ MODELS_MIRROR_URL: "" }).modelDownloads.mirrorUrl).toBeNull();
     });
 
     it("accepts equal thresholds and the 0 and 1 extremes", () => {
@@ -170,6 +188,8 @@ describe("loadConfig", () => {
       ["ORT_INTRA_OP_THREADS", "1.5"],
       ["IMAGE_MIN_SIDE", "-3"],
       ["GRAPHIQL", "yes"],
+      ["MODELS_OFFLINE", "yes"],
+      ["MODELS_MIRROR_URL", "not a url"],
     ])("rejects %s=%j and names the variable", (name, value) => {
       const error = configError({ [name]: value });
       expect(error.name).toBe("ConfigError");

@@ -18,6 +18,11 @@ const blankAsUnset = (value: unknown) =>
 const number = () => z.preprocess(blankAsUnset, z.coerce.number());
 const probability = number().pipe(z.number().min(0).max(1));
 const positiveInt = number().pipe(z.number().int().positive());
+/** true/false/1/0; empty or missing is the default. */
+const flag = (fallback: boolean) =>
+  z
+    .preprocess(blankAsUnset, z.enum(["true", "false", "1", "0"]).optional())
+    .transform((value) => (value === undefined ? fallback : value === "true" || value === "1"));
 
 const thresholds = z.object({
   VLM_THRESHOLD_HIGH: probability.default(0.85),
@@ -32,7 +37,7 @@ const envSchema = z
     HOST: z.string().min(1).default("127.0.0.1"),
     /** Name of an embedded pack under models/, or a path to a pack folder. Default fashion-mnist. */
     MODEL_PACK: z.string().min(1).default("fashion-mnist"),
-    /** Where computed label embeddings are cached between starts. Default .cache/ in the working directory. */
+    /** Where computed label embeddings and downloaded model packs are kept. Default .cache/ in the working directory. */
     CACHE_DIR: z.string().min(1).default(".cache"),
     /** CNN top-1 probability at or above which CLIP is not consulted. Default 0.85. */
     VLM_THRESHOLD_HIGH: thresholds.shape.VLM_THRESHOLD_HIGH,
@@ -85,6 +90,13 @@ const envSchema = z
     BATCH_MAX_IMAGES: positiveInt.default(32),
     /** Most labels in one custom label set. Default 256. */
     CUSTOM_LABELS_MAX: positiveInt.default(256),
+    /** Model downloads use only the cache, never the network (`npm run models:download`). Default false. */
+    MODELS_OFFLINE: flag(false),
+    /**
+     * Base URL of a mirror for model downloads: replaces the scheme and host of every catalog URL,
+     * keeping its path (a path here is put in front). Default none: the catalog's own hosts.
+     */
+    MODELS_MIRROR_URL: z.preprocess(blankAsUnset, z.url().optional()),
     /** Serve GraphiQL on /graphql. Default true. */
     GRAPHIQL: z
       .enum(["true", "false", "1", "0"])
@@ -103,6 +115,8 @@ export interface Config {
   http: { port: number; host: string; graphiql: boolean };
   modelPack: string;
   cacheDir: string;
+  /** Model pack downloads: the cache lives under cacheDir. */
+  modelDownloads: { offline: boolean; mirrorUrl: string | null };
   routing: {
     high: number;
     low: number;
@@ -142,6 +156,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     http: { port: e.PORT, host: e.HOST, graphiql: e.GRAPHIQL },
     modelPack: e.MODEL_PACK,
     cacheDir: e.CACHE_DIR,
+    modelDownloads: { offline: e.MODELS_OFFLINE, mirrorUrl: e.MODELS_MIRROR_URL ?? null },
     routing: {
       high: e.VLM_THRESHOLD_HIGH,
       low: e.VLM_THRESHOLD_LOW,
