@@ -64,7 +64,7 @@ async function main() {
   });
   const fetched = files.filter((file) => file.from === "network").length;
   progress.note(
-    `pack "${pack.name}": ${files.length} files (${fetched} downloaded, ${files.length - fetched} from the cache), ${pack.labels.length} labels`,
+    `pack "${pack.name}": ${plural(files.length, "file")} (${fetched} downloaded, ${files.length - fetched} from the cache), ${plural(pack.labels.length, "label")}`,
   );
   progress.note(`start the service on it: MODEL_PACK=${pack.dir} npm start`);
   console.log(pack.dir);
@@ -80,6 +80,10 @@ async function list(catalogDir: string) {
     );
     if (pack.manifest.description) console.log(`  ${pack.manifest.description}`);
   }
+}
+
+function plural(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? "" : "s"}`;
 }
 
 function count(value: string | undefined, flag: string, fallback: number): number {

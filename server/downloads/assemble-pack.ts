@@ -1,7 +1,8 @@
-import { copyFile, link, mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { existsSync } from "node:fs";
+import { copyFile, link, mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { loadPack, type ModelPack } from "../packs/load-pack.ts";
-import type { CatalogPack } from "./catalog.ts";
+import { CatalogError, type CatalogPack } from "./catalog.ts";
 import type { FetchedFile } from "./fetch-files.ts";
 import { parseSynset } from "./synset-labels.ts";
 
@@ -18,6 +19,7 @@ export async function assemblePack(
 ): Promise<ModelPack> {
   // Absolute, so loadPack never mistakes the folder for the name of an embedded pack.
   const dir = resolve(target);
+  await refuseToReplace(dir);
   const staging = `${dir}.partial-${process.pid}`;
   await rm(staging, { recursive: true, force: true });
   try {
@@ -41,6 +43,15 @@ export async function assemblePack(
     throw error;
   }
   return loadPack(dir);
+}
+
+/** The target is replaced whole, so it must be nothing, an empty folder, or an earlier pack. */
+async function refuseToReplace(dir: string) {
+  if (!existsSync(dir)) return;
+  const entries = await readdir(dir);
+  if (entries.length > 0 && !entries.includes("pack.json")) {
+    throw new CatalogError(`${dir} exists and is not a model pack; choose another --out folder`);
+  }
 }
 
 async function place(cacheFile: string, target: string) {

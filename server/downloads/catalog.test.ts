@@ -4,13 +4,7 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { manifestFiles } from "../packs/manifest.ts";
 import { closedPort } from "../testing/model-host.ts";
-import {
-  CATALOG_DIR,
-  CatalogError,
-  listCatalog,
-  loadCatalogPack,
-  TRUST_ON_FIRST_USE,
-} from "./catalog.ts";
+import { CatalogError, listCatalog, loadCatalogPack, TRUST_ON_FIRST_USE } from "./catalog.ts";
 import { OfflineMissingError } from "./download-errors.ts";
 import { downloadPack } from "./download-pack.ts";
 import { mirroredUrl } from "./mirror.ts";

@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from "node:fs";
-import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -129,6 +129,52 @@ describe("downloading a catalog pack", () => {
     ]);
     expect(host.requests.length).toBe(before + 1);
     expect(output.join("")).toMatch(/clip\/vocab\.json: the cached copy had sha256 \w+, not \w+/);
+  });
+});
+
+describe("the pack folder", () => {
+  it("replaces an earlier pack in --out, but never a folder that is not a pack", async () => {
+    const out = join(tmp, "out");
+    await download({ outDir: out });
+    await writeFile(join(out, "stale.txt"), "from an earlier run");
+    await download({ outDir: out });
+    expect(existsSync(join(out, "stale.txt"))).toBe(false);
+
+    const notAPack = join(tmp, "documents");
+    await mkdir(notAPack);
+    await writeFile(join(notAPack, "notes.txt"), "keep me");
+    const error = await failure({ outDir: notAPack });
+    expect(error.message).toBe(
+      `${notAPack} exists and is not a model pack; choose another --out folder`,
+    );
+    expect(readFileSync(join(notAPack, "notes.txt"), "utf8")).toBe("keep me");
+  });
+
+  it("derives labels.json from a synset file", async () => {
+    const labels: string[] = JSON.parse(fixtureBytes(fixtureFile("labels.json")).toString());
+    const synset = labels.map((label, i) => `n${String(i).padStart(8, "0")} ${label}, other name`);
+    const bytes = Buffer.from(`${synset.join("\n")}\n`);
+    host.files.set("/example/synset.txt", { bytes });
+    const entry = JSON.parse(await readFile(join(catalogDir, `${FIXTURE_PACK}.json`), "utf8"));
+    entry.downloads = entry.downloads.filter((d: { path: string }) => d.path !== "labels.json");
+    entry.downloads.push({
+      path: "imagenet/synset.txt",
+      url: `${host.url}/example/synset.txt`,
+      sha256: sha256(bytes),
+      checksumSource: "pinned: test",
+    });
+    entry.labels = { from: "imagenet/synset.txt", format: "synset" };
+    await writeFile(join(catalogDir, `${FIXTURE_PACK}.json`), JSON.stringify(entry));
+
+    const { pack } = await download();
+    expect(pack.labels).toEqual(labels);
+  });
+
+  it("names a file the server does not have", async () => {
+    host.files.delete(fixtureFile("labels.json").urlPath);
+    const error = await failure();
+    expect(error).toBeInstanceOf(TransferError);
+    expect(error.message).toBe(`labels.json: HTTP 404 Not Found for ${urlOf("labels.json")}.`);
   });
 });
 

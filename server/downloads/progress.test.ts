@@ -51,6 +51,8 @@ describe("download progress", () => {
     advance(500);
     file.update(1_000_000);
     progress.note("a.onnx: retry 1 of 3");
-    expect(out.text).toMatch(/a\.onnx 1\.0 MB 2\.0 MB\/s\x1b\[K\r\x1b\[Ka\.onnx: retry 1 of 3\n$/);
+    expect(out.text.endsWith("a.onnx 1.0 MB 2.0 MB/s\x1b[K\r\x1b[Ka.onnx: retry 1 of 3\n")).toBe(
+      true,
+    );
   });
 });
