@@ -31,7 +31,8 @@ async function command(args: string[], env: Record<string, string>) {
   }
 }
 
-describe("npm run models:download", () => {
+// Each run starts tsx in a child process: seconds each on a busy machine.
+describe("npm run models:download", { timeout: 90_000 }, () => {
   let host: ModelHost;
   let tmp: string;
   let catalog: string;

@@ -111,6 +111,18 @@ describe("downloading a catalog pack", () => {
     expect(lock.files[urlOf("cnn/model.onnx")]).toBeUndefined();
   });
 
+  it("asks for the bytes as they are, so a host that compresses for clients sends the file", async () => {
+    host.faults.gzip = true;
+    const { pack } = await download();
+    expect(sha256(readFileSync(join(pack.dir, "clip/vocab.json")))).toBe(
+      sha256(fixtureBytes(fixtureFile("clip/vocab.json"))),
+    );
+    // Uncompressed at the first try: a gzipped body is shorter than its Content-Length promises
+    // once fetch inflates it, which would read as a broken transfer and cost a retry.
+    expect(output.join("")).not.toContain("retry");
+    expect(requestsFor(fixtureFile("clip/vocab.json").urlPath)).toHaveLength(1);
+  });
+
   it("does not fetch files again that are in the cache and verified", async () => {
     await download();
     const before = host.requests.length;

@@ -159,7 +159,12 @@ async function request(
   expectedSha256: string | null,
   signal: AbortSignal,
 ) {
-  const headers: Record<string, string> = offset > 0 ? { range: `bytes=${offset}-` } : {};
+  // identity: fetch asks for gzip by default, and a compressed body has neither the file's
+  // length nor its byte offsets, which resuming and the size check rely on.
+  const headers: Record<string, string> = {
+    "accept-encoding": "identity",
+    ...(offset > 0 ? { range: `bytes=${offset}-` } : {}),
+  };
   let current = url;
   let statedSha256: string | null = null;
   for (let hop = 0; hop <= MAX_REDIRECTS; hop++) {

@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { gzipSync } from "node:zlib";
 
 /** A file the host serves at a URL path. */
 export interface HostedFile {
@@ -28,6 +29,8 @@ export interface HostFaults {
   dropAfter: Map<string, number>;
   /** Answer Range requests with the whole file (200), as some servers and proxies do. */
   ignoreRange: boolean;
+  /** Gzip whole-file answers to clients that accept gzip, as CDNs do for text files. */
+  gzip: boolean;
 }
 
 export interface ModelHost {
@@ -50,7 +53,7 @@ export async function startModelHost(files: Record<string, HostedFile>): Promise
   const cdn = (path: string) =>
     [...hosted].find(([, file]) => file.lfs && path === `/cdn/${sha256(file.bytes)}`);
   const requests: HostedRequest[] = [];
-  const faults: HostFaults = { dropAfter: new Map(), ignoreRange: false };
+  const faults: HostFaults = { dropAfter: new Map(), ignoreRange: false, gzip: false };
 
   const server = createServer((req, res) => {
     const path = new URL(req.url ?? "/", "http://host").pathname;
@@ -80,6 +83,14 @@ export async function startModelHost(files: Record<string, HostedFile>): Promise
     }
     const cut = faults.dropAfter.get(hostedPath);
     faults.dropAfter.delete(hostedPath);
+    if (faults.gzip && /\bgzip\b/.test(req.headers["accept-encoding"] ?? "")) {
+      const zipped = gzipSync(body.bytes);
+      entry.status = 200;
+      entry.bytesSent = zipped.length;
+      res.writeHead(200, { "content-encoding": "gzip", "content-length": String(zipped.length) });
+      res.end(zipped);
+      return;
+    }
     sendBytes(req, res, body.bytes, entry, { cut, ignoreRange: faults.ignoreRange });
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
