@@ -32,6 +32,7 @@ describe("loadConfig", () => {
         auth: { keys: [], defaultRate: { perSecond: 100, burst: 200 } },
         modelPack: "fashion-mnist",
         cacheDir: ".cache",
+        modelDownloads: { offline: false, mirrorUrl: null },
         routing: { high: 0.85, low: 0.65, priorityClasses: [] },
         vlmTimeoutMs: 500,
         vlmPrecision: "int8",
@@ -123,6 +124,8 @@ describe("loadConfig", () => {
         GRAPHQL_MAX_COST: "300",
         API_KEYS: `ci:${"ab".repeat(32)}:classify+classify:force-vlm:5/10`,
         API_KEY_DEFAULT_RATE: "7.5",
+        MODELS_OFFLINE: "1",
+        MODELS_MIRROR_URL: "https://models.example.com/mirror",
       });
       expect(config).toEqual({
         http: {
@@ -154,6 +157,7 @@ describe("loadConfig", () => {
         },
         modelPack: "imagenet-mini",
         cacheDir: "/var/cache/vision",
+        modelDownloads: { offline: true, mirrorUrl: "https://models.example.com/mirror" },
         routing: { high: 0.9, low: 0.5, priorityClasses: [] },
         vlmTimeoutMs: 250,
         vlmPrecision: "fp32",
@@ -194,6 +198,20 @@ describe("loadConfig", () => {
         config.graphql.introspection,
         config.graphql.errorDetails,
       ]).toEqual([true, true, false]);
+    });
+
+    it.each([
+      ["true", true],
+      ["1", true],
+      ["false", false],
+      ["0", false],
+      ["", false],
+    ])("reads MODELS_OFFLINE=%j as %s", (value, expected) => {
+      expect(loadConfig({ MODELS_OFFLINE: value }).modelDownloads.offline).toBe(expected);
+    });
+
+    it("reads an empty MODELS_MIRROR_URL as no mirror", () => {
+      expect(loadConfig({ MODELS_MIRROR_URL: "" }).modelDownloads.mirrorUrl).toBeNull();
     });
 
     it("accepts equal thresholds and the 0 and 1 extremes", () => {
@@ -363,6 +381,8 @@ describe("loadConfig", () => {
       ["ERROR_DETAILS", "yes"],
       ["GRAPHQL_MAX_DEPTH", "0"],
       ["REQUEST_MAX_BYTES", "-1"],
+      ["MODELS_OFFLINE", "yes"],
+      ["MODELS_MIRROR_URL", "not a url"],
     ])("rejects %s=%j and names the variable", (name, value) => {
       const error = configError({ [name]: value });
       expect(error.name).toBe("ConfigError");

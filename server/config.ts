@@ -74,7 +74,7 @@ const envSchema = z
     HOST: z.string().min(1).default("127.0.0.1"),
     /** Name of an embedded pack under models/, or a path to a pack folder. Default fashion-mnist. */
     MODEL_PACK: z.string().min(1).default("fashion-mnist"),
-    /** Where computed label embeddings are cached between starts. Default .cache/ in the working directory. */
+    /** Where computed label embeddings and downloaded model packs are kept. Default .cache/ in the working directory. */
     CACHE_DIR: z.string().min(1).default(".cache"),
     /** CNN top-1 probability at or above which CLIP is not consulted. Default 0.85. */
     VLM_THRESHOLD_HIGH: thresholds.shape.VLM_THRESHOLD_HIGH,
@@ -149,6 +149,13 @@ const envSchema = z
     UPLOAD_MAX_PART_HEADER_BYTES: positiveInt.default(8 * 1024),
     /** Most labels in one custom label set. Default 256. */
     CUSTOM_LABELS_MAX: positiveInt.default(256),
+    /** Model downloads use only the cache, never the network (`npm run models:download`). Default false. */
+    MODELS_OFFLINE: flag(false),
+    /**
+     * Base URL of a mirror for model downloads: replaces the scheme and host of every catalog URL,
+     * keeping its path (a path here is put in front). Default none: the catalog's own hosts.
+     */
+    MODELS_MIRROR_URL: z.preprocess(blankAsUnset, z.url().optional()),
     /** Serve GraphiQL on /graphql. Default true. */
     GRAPHIQL: flag(true),
     /** Serve the demo page (upload images, see the answers) on /. Default true. */
@@ -238,6 +245,8 @@ export interface Config {
   auth: { keys: readonly ApiKeyEntry[]; defaultRate: RateLimit };
   modelPack: string;
   cacheDir: string;
+  /** Model pack downloads: the cache lives under cacheDir. */
+  modelDownloads: { offline: boolean; mirrorUrl: string | null };
   routing: {
     high: number;
     low: number;
@@ -302,6 +311,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     auth: { keys: [...e.API_KEYS, ...fileKeys], defaultRate: e.API_KEY_DEFAULT_RATE },
     modelPack: e.MODEL_PACK,
     cacheDir: e.CACHE_DIR,
+    modelDownloads: { offline: e.MODELS_OFFLINE, mirrorUrl: e.MODELS_MIRROR_URL ?? null },
     routing: {
       high: e.VLM_THRESHOLD_HIGH,
       low: e.VLM_THRESHOLD_LOW,

@@ -45,3 +45,19 @@ export const packManifestSchema = z.object({
 });
 
 export type PackManifest = z.infer<typeof packManifestSchema>;
+
+/** Every file a manifest names (relative to the pack folder), each once, pack.json excluded. */
+export function manifestFiles(manifest: PackManifest): string[] {
+  const towers = [manifest.cnn, manifest.clip?.vision, manifest.clip?.text];
+  const clip = manifest.clip;
+  const files = [
+    manifest.labels,
+    manifest.cnn.preprocess,
+    ...towers.flatMap((tower) =>
+      tower ? [tower.model, ...Object.values(tower.precisions ?? {})] : [],
+    ),
+    ...(clip ? [clip.tokenizer.vocab, clip.tokenizer.merges, clip.preprocess, clip.templates] : []),
+    clip?.text_embeddings?.file,
+  ];
+  return [...new Set(files.filter((file): file is string => typeof file === "string"))];
+}

@@ -1,0 +1,163 @@
+import { createHash } from "node:crypto";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { gzipSync } from "node:zlib";
+
+/** A file the host serves at a URL path. */
+export interface HostedFile {
+  bytes: Buffer;
+  /**
+   * Served as the Hugging Face hub serves an LFS file: the path answers 302 to /cdn/<sha256>
+   * with X-Linked-Etag (the sha256) and X-Linked-Size; the CDN path sends the bytes.
+   */
+  lfs?: boolean;
+  /** The sha256 stated in X-Linked-Etag when it should not be the bytes' own (a fault). */
+  statedSha256?: string;
+}
+
+export interface HostedRequest {
+  path: string;
+  range: string | null;
+  status: number;
+  /** Body bytes written before the response ended or was cut. */
+  bytesSent: number;
+}
+
+/** Faults a test switches on to see the downloader cope. */
+export interface HostFaults {
+  /** Cut the connection after this many body bytes, once per hosted path listed. */
+  dropAfter: Map<string, number>;
+  /** Answer Range requests with the whole file (200), as some servers and proxies do. */
+  ignoreRange: boolean;
+  /** Gzip whole-file answers to clients that accept gzip, as CDNs do for text files. */
+  gzip: boolean;
+}
+
+export interface ModelHost {
+  /** http://127.0.0.1:<port> */
+  readonly url: string;
+  readonly requests: HostedRequest[];
+  readonly faults: HostFaults;
+  readonly files: Map<string, HostedFile>;
+  close(): Promise<void>;
+}
+
+/**
+ * A real HTTP server on 127.0.0.1 that hosts model files in their hosts' URL layout, with
+ * Range requests (206, 416), LFS-style redirects and X-Linked-Etag, and switchable faults.
+ * Every request is logged so tests can count requests and bytes.
+ */
+export async function startModelHost(files: Record<string, HostedFile>): Promise<ModelHost> {
+  const hosted = new Map(Object.entries(files));
+  // What a /cdn/<sha256> path serves, and the hosted path it stands for (faults name that one).
+  const cdn = (path: string) =>
+    [...hosted].find(([, file]) => file.lfs && path === `/cdn/${sha256(file.bytes)}`);
+  const requests: HostedRequest[] = [];
+  const faults: HostFaults = { dropAfter: new Map(), ignoreRange: false, gzip: false };
+
+  const server = createServer((req, res) => {
+    const path = new URL(req.url ?? "/", "http://host").pathname;
+    const entry: HostedRequest = {
+      path,
+      range: req.headers.range ?? null,
+      status: 0,
+      bytesSent: 0,
+    };
+    requests.push(entry);
+    const file = hosted.get(path);
+    if (file?.lfs) {
+      entry.status = 302;
+      res.writeHead(302, {
+        location: `/cdn/${sha256(file.bytes)}`,
+        "x-linked-etag": `"${file.statedSha256 ?? sha256(file.bytes)}"`,
+        "x-linked-size": String(file.bytes.length),
+      });
+      res.end();
+      return;
+    }
+    const [hostedPath, body] = file ? [path, file] : (cdn(path) ?? []);
+    if (!hostedPath || !body) {
+      entry.status = 404;
+      res.writeHead(404).end("not found");
+      return;
+    }
+    const cut = faults.dropAfter.get(hostedPath);
+    faults.dropAfter.delete(hostedPath);
+    if (faults.gzip && /\bgzip\b/.test(req.headers["accept-encoding"] ?? "")) {
+      const zipped = gzipSync(body.bytes);
+      entry.status = 200;
+      entry.bytesSent = zipped.length;
+      res.writeHead(200, { "content-encoding": "gzip", "content-length": String(zipped.length) });
+      res.end(zipped);
+      return;
+    }
+    sendBytes(req, res, body.bytes, entry, { cut, ignoreRange: faults.ignoreRange });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    requests,
+    faults,
+    files: hosted,
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+function sendBytes(
+  req: IncomingMessage,
+  res: ServerResponse,
+  bytes: Buffer,
+  entry: HostedRequest,
+  faults: { cut: number | undefined; ignoreRange: boolean },
+) {
+  const range = /^bytes=(\d+)-(\d*)$/.exec(req.headers.range ?? "");
+  let start = 0;
+  let end = bytes.length;
+  if (range && !faults.ignoreRange) {
+    start = Number(range[1]);
+    end = range[2] ? Math.min(Number(range[2]) + 1, bytes.length) : bytes.length;
+    if (start >= bytes.length) {
+      entry.status = 416;
+      res.writeHead(416, { "content-range": `bytes */${bytes.length}` }).end();
+      return;
+    }
+    entry.status = 206;
+    res.writeHead(206, {
+      "content-range": `bytes ${start}-${end - 1}/${bytes.length}`,
+      "content-length": String(end - start),
+      "accept-ranges": "bytes",
+    });
+  } else {
+    entry.status = 200;
+    res.writeHead(200, { "content-length": String(bytes.length), "accept-ranges": "bytes" });
+  }
+  const body = bytes.subarray(start, end);
+  const { cut } = faults;
+  if (cut !== undefined && cut < body.length) {
+    // A FIN after the bytes (not a reset, which may discard them in flight): the client gets
+    // exactly `cut` bytes of a body it was promised in full, like a connection lost mid-file.
+    entry.bytesSent = cut;
+    res.write(body.subarray(0, cut), () => res.socket?.end());
+    return;
+  }
+  entry.bytesSent = body.length;
+  res.end(body);
+}
+
+function sha256(bytes: Buffer): string {
+  return createHash("sha256").update(bytes).digest("hex");
+}
+
+/** A port on 127.0.0.1 that nothing listens on: bound once, then released. */
+export async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
