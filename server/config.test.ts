@@ -28,9 +28,11 @@ describe("loadConfig", () => {
         feedback: { storeMax: 100_000, ttlMs: 86_400_000, window: 500 },
         breaker: { failures: 5, resetMs: 10_000 },
         threads: { ortIntraOp: Math.max(1, Math.floor(availableParallelism() / 2)), sharp: 1 },
+        decode: { concurrency: Math.min(availableParallelism(), 4), queueMax: 128 },
         tracing: { endpoint: null, serviceName: "vision-classify", timeoutMs: 2000 },
         limits: {
           maxPixels: 40_000_000,
+          maxSide: 16_384,
           minSide: 8,
           uploadMaxBytes: 20 * 1024 * 1024,
           batchMaxImages: 32,
@@ -71,6 +73,9 @@ describe("loadConfig", () => {
         SHARP_CONCURRENCY: "2",
         IMAGE_MAX_PIXELS: "1000000",
         IMAGE_MIN_SIDE: "16",
+        IMAGE_MAX_SIDE: "4096",
+        DECODE_CONCURRENCY: "3",
+        DECODE_QUEUE_MAX: "16",
         UPLOAD_MAX_BYTES: "1024",
         BATCH_MAX_IMAGES: "4",
         CUSTOM_LABELS_MAX: "10",
@@ -101,9 +106,11 @@ describe("loadConfig", () => {
         feedback: { storeMax: 10, ttlMs: 60_000, window: 20 },
         breaker: { failures: 3, resetMs: 1000 },
         threads: { ortIntraOp: 3, sharp: 2 },
+        decode: { concurrency: 3, queueMax: 16 },
         tracing: { endpoint: "http://127.0.0.1:4318", serviceName: "classify-eu", timeoutMs: 2000 },
         limits: {
           maxPixels: 1_000_000,
+          maxSide: 4096,
           minSide: 16,
           uploadMaxBytes: 1024,
           batchMaxImages: 4,
@@ -119,6 +126,17 @@ describe("loadConfig", () => {
       ["0", false],
     ])("reads GRAPHIQL=%s as %s", (value, expected) => {
       expect(loadConfig({ GRAPHIQL: value }).http.graphiql).toBe(expected);
+    });
+
+    it("decodes at most as many images at once as libuv's pool has threads, by default", () => {
+      expect(loadConfig({ UV_THREADPOOL_SIZE: "1" }).decode.concurrency).toBe(1);
+      expect(loadConfig({ UV_THREADPOOL_SIZE: "64" }).decode.concurrency).toBe(
+        availableParallelism(),
+      );
+      expect(loadConfig({ UV_THREADPOOL_SIZE: "1", DECODE_CONCURRENCY: "6" }).decode).toEqual({
+        concurrency: 6,
+        queueMax: 128,
+      });
     });
 
     it("accepts equal thresholds and the 0 and 1 extremes", () => {
@@ -169,6 +187,9 @@ describe("loadConfig", () => {
       ["VLM_TIMEOUT_MS", "0"],
       ["ORT_INTRA_OP_THREADS", "1.5"],
       ["IMAGE_MIN_SIDE", "-3"],
+      ["IMAGE_MAX_SIDE", "0"],
+      ["DECODE_CONCURRENCY", "0"],
+      ["DECODE_QUEUE_MAX", "1.5"],
       ["GRAPHIQL", "yes"],
     ])("rejects %s=%j and names the variable", (name, value) => {
       const error = configError({ [name]: value });

@@ -1,5 +1,6 @@
 import { Registry } from "prom-client";
 import sharp from "sharp";
+import { createConcurrencyLimiter } from "./batching/concurrency-limiter.ts";
 import { createModelBatchers, type ModelBatchers } from "./batching/model-batchers.ts";
 import type { Config } from "./config.ts";
 import { createFeedback, type SubmitFeedback } from "./feedback/feedback.ts";
@@ -53,6 +54,11 @@ export async function createRuntime(
     maxEntries: config.feedback.storeMax,
     ttlMs: config.feedback.ttlMs,
   });
+  const decodeSlots = createConcurrencyLimiter({
+    concurrency: config.decode.concurrency,
+    maxQueue: config.decode.queueMax,
+  });
+  metrics.sources.decodes = () => ({ active: decodeSlots.active, waiting: decodeSlots.waiting });
   const classifier = createClassifier({
     models,
     routing: {
@@ -60,7 +66,7 @@ export async function createRuntime(
       low: config.routing.low,
       priorityClasses: new Set(config.routing.priorityClasses),
     },
-    limits: config.limits,
+    decode: { limits: config.limits, slots: decodeSlots },
     vlmTimeoutMs: config.vlmTimeoutMs,
     runCnn: (tensor) => batchers.cnn.submit(tensor),
     embedImage: batchers.embedImage,

@@ -1,6 +1,5 @@
-import sharp, { type Metadata } from "sharp";
-import { invalidImage } from "../errors.ts";
-import type { ImageLimits } from "./decode-image.ts";
+import { invalidImage, UserError } from "../errors.ts";
+import { type ImageInfo, type ImageLimits, inspectImage, openImage } from "./decode-image.ts";
 import type { PreprocessSpec, ResizeRule } from "./preprocessor-config.ts";
 
 const WHITE = { r: 255, g: 255, b: 255 };
@@ -9,20 +8,21 @@ const WHITE = { r: 255, g: 255, b: 255 };
  * Decodes one image and turns it into the float32 CHW tensor a model expects, following its
  * preprocessor config: EXIF orientation, alpha flattened onto white, any colour space to sRGB,
  * resize (Hugging Face's shortest-edge rule), centre crop, rescale, normalise.
+ * `info` is what inspectImage found (its checks passed); without it the header is inspected here.
  */
 export async function preprocessImage(
   bytes: Uint8Array,
   spec: PreprocessSpec,
   limits: ImageLimits,
+  info?: ImageInfo,
 ): Promise<Float32Array> {
+  let { width, height } = info ?? (await inspectImage(bytes, limits));
   let pixels: Buffer;
   try {
-    let image = sharp(bytes, { failOn: "error", limitInputPixels: limits.maxPixels })
+    let image = openImage(bytes, limits)
       .rotate()
       .flatten({ background: WHITE })
       .toColourspace("srgb");
-    const meta = await image.metadata();
-    let { width, height } = orientedSize(meta);
     if (spec.resize) {
       ({ width, height } = resizedSize(width, height, spec.resize));
       image = image.resize(width, height, { kernel: spec.kernel, fit: "fill" });
@@ -40,7 +40,11 @@ export async function preprocessImage(
     if (info.channels !== 3) throw new Error(`expected 3 channels, got ${info.channels}`);
     pixels = data;
   } catch (error) {
-    throw invalidImage(`the image could not be decoded: ${describe(error)}`);
+    const reason = describe(error);
+    if (reason.includes("exceeds pixel limit")) {
+      throw new UserError("IMAGE_TOO_LARGE", `the image has more than ${limits.maxPixels} pixels`);
+    }
+    throw invalidImage(`the image could not be decoded: ${reason}`);
   }
   return toNormalisedChw(pixels, spec);
 }
@@ -54,12 +58,6 @@ export function resizedSize(width: number, height: number, rule: ResizeRule) {
   return width <= height
     ? { width: edge, height: Math.floor((edge * height) / width) }
     : { width: Math.floor((edge * width) / height), height: edge };
-}
-
-function orientedSize(meta: Metadata) {
-  const width = meta.width ?? 0;
-  const height = meta.height ?? 0;
-  return (meta.orientation ?? 1) >= 5 ? { width: height, height: width } : { width, height };
 }
 
 /** HWC uint8 RGB → CHW float32: (value × rescale − mean) / std per channel. */
@@ -77,6 +75,6 @@ function toNormalisedChw(pixels: Buffer, spec: PreprocessSpec): Float32Array {
   return out;
 }
 
-function describe(error: unknown) {
-  return error instanceof Error ? error.message.split("\n")[0] : String(error);
+function describe(error: unknown): string {
+  return error instanceof Error ? (error.message.split("\n")[0] ?? "") : String(error);
 }
