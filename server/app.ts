@@ -4,6 +4,7 @@ import { createYoga, useReadinessCheck } from "graphql-yoga";
 import type { GraphQLContext } from "../schema/context.ts";
 import { schema } from "../schema/index.ts";
 import { createImageLoaders } from "./pipeline/image-loader.ts";
+import { useRequestErrorCodes } from "./request-error-codes.ts";
 import type { Runtime } from "./runtime.ts";
 
 // Room for the multipart "operations" and "map" fields besides the files.
@@ -43,6 +44,7 @@ export function createApp(runtime: Runtime) {
     }),
     context: () => ({ runtime, loadImage: createImageLoaders(runtime.classifier) }),
     plugins: [
+      useRequestErrorCodes(),
       // GraphQL request metrics (RED) on the service's registry, and /metrics for Prometheus.
       usePrometheus({
         registry: runtime.metrics.registry,
