@@ -1,4 +1,4 @@
-import sharp, { type Metadata, type Sharp } from "sharp";
+import sharp, { type Metadata, type OutputInfo, type Sharp } from "sharp";
 import { invalidImage, UserError, unsupportedFormat } from "../errors.ts";
 import { type DecodableFormat, sniffFormat } from "./sniff-format.ts";
 
@@ -29,15 +29,61 @@ const SHARP_FORMAT: Record<DecodableFormat, string> = {
 };
 
 /**
- * sharp on untrusted bytes, for the real decode. Every pixel decode goes through here.
+ * libjpeg warnings that real cameras' files raise although no pixel is lost: such a file is
+ * decoded again with failOn "error". Samsung phone cameras write progressive-style scan
+ * parameters into baseline JPEGs, which libjpeg reports and then decodes whole (sharp#1578).
+ */
+const HARMLESS_JPEG_WARNINGS = ["Invalid SOS parameters for sequential JPEG"];
+
+export interface DecodedPixels {
+  data: Buffer;
+  info: OutputInfo;
+}
+
+/**
+ * Decodes untrusted bytes to raw pixels through `pipeline` (resize, crop, ...). Every pixel
+ * decode goes through here:
  * - failOn "warning" (sharp's advice for untrusted input): "truncated" already rejects a cut
  *   JPEG or PNG and "error" a PNG with a bad CRC, but a JPEG whose scan stops early and is closed
- *   with an end marker is only a libjpeg *warning*, decoded as half an image on grey.
+ *   with an end marker is only a libjpeg warning, decoded as half an image on grey; the
+ *   warnings known to be harmless are let through by a second decode at "error".
  * - limitInputPixels: the header check's limit again, in the decoder itself.
  * - pages 1: the first frame of an animated GIF or WebP, never the whole strip.
+ * sharp's errors become INVALID_IMAGE (or IMAGE_TOO_LARGE past the pixel limit) here.
  */
-export function openImage(bytes: Uint8Array, limits: ImageLimits): Sharp {
-  return sharp(bytes, { failOn: "warning", limitInputPixels: limits.maxPixels, pages: 1 });
+export async function decodePixels(
+  bytes: Uint8Array,
+  limits: ImageLimits,
+  pipeline: (image: Sharp) => Sharp,
+): Promise<DecodedPixels> {
+  const decode = (failOn: "warning" | "error") =>
+    pipeline(sharp(bytes, { failOn, limitInputPixels: limits.maxPixels, pages: 1 }))
+      .raw()
+      .toBuffer({ resolveWithObject: true });
+  try {
+    return await decode("warning");
+  } catch (error) {
+    if (!HARMLESS_JPEG_WARNINGS.some((warning) => reason(error).includes(warning))) {
+      throw decodeError(error, limits);
+    }
+  }
+  try {
+    return await decode("error");
+  } catch (error) {
+    throw decodeError(error, limits);
+  }
+}
+
+function decodeError(error: unknown, limits: ImageLimits): UserError {
+  const why = reason(error);
+  if (why.includes("exceeds pixel limit")) {
+    return new UserError("IMAGE_TOO_LARGE", `the image has more than ${limits.maxPixels} pixels`);
+  }
+  return invalidImage(`the image could not be decoded: ${why}`);
+}
+
+function reason(error: unknown): string {
+  return error instanceof Error ? (error.message.split("\n")[0] ?? "") : String(error);
 }
 
 /**

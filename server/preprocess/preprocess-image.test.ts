@@ -5,6 +5,7 @@ import { crc32, deflateSync } from "node:zlib";
 import sharp from "sharp";
 import { describe, expect, it } from "vitest";
 import { UserError, type UserErrorCode } from "../errors.ts";
+import { jpegWithSamsungScanHeader } from "../testing/bad-input-corpus/image-bytes.ts";
 import { type ImageLimits, inspectImage } from "./decode-image.ts";
 import { preprocessImage, resizedSize } from "./preprocess-image.ts";
 import { type PreprocessSpec, parsePreprocessorConfig } from "./preprocessor-config.ts";
@@ -529,6 +530,17 @@ describe("preprocessImage", () => {
       expect((await sharp(cut, { failOn: "error" }).raw().toBuffer()).length).toBe(256 * 256 * 3);
       const error = await expectUserError(preprocessImage(cut, FIXED_28, LIMITS), "INVALID_IMAGE");
       expect(error.message).toMatch(/premature end of data segment/);
+    });
+
+    it("decodes a JPEG with the scan header Samsung cameras write, whole", async () => {
+      const jpeg = await detailedJpeg();
+      const samsung = jpegWithSamsungScanHeader(jpeg);
+      await expect(sharp(samsung, { failOn: "warning" }).raw().toBuffer()).rejects.toThrow(
+        /Invalid SOS parameters/,
+      );
+      expect(await preprocessImage(samsung, FIXED_28, LIMITS)).toEqual(
+        await preprocessImage(jpeg, FIXED_28, LIMITS),
+      );
     });
 
     it("rejects a PNG whose pixel data fails its CRC as INVALID_IMAGE", async () => {

@@ -1,5 +1,4 @@
-import { invalidImage, UserError } from "../errors.ts";
-import { type ImageInfo, type ImageLimits, inspectImage, openImage } from "./decode-image.ts";
+import { decodePixels, type ImageInfo, type ImageLimits, inspectImage } from "./decode-image.ts";
 import type { PreprocessSpec, ResizeRule } from "./preprocessor-config.ts";
 
 const WHITE = { r: 255, g: 255, b: 255 };
@@ -16,37 +15,23 @@ export async function preprocessImage(
   limits: ImageLimits,
   info?: ImageInfo,
 ): Promise<Float32Array> {
-  let { width, height } = info ?? (await inspectImage(bytes, limits));
-  let pixels: Buffer;
-  try {
-    let image = openImage(bytes, limits)
-      .rotate()
-      .flatten({ background: WHITE })
-      .toColourspace("srgb");
-    if (spec.resize) {
-      ({ width, height } = resizedSize(width, height, spec.resize));
-      image = image.resize(width, height, { kernel: spec.kernel, fit: "fill" });
-    }
-    if (spec.crop) {
-      const crop = spec.crop;
-      image = image.extract({
-        left: Math.floor((width - crop.width) / 2),
-        top: Math.floor((height - crop.height) / 2),
-        width: crop.width,
-        height: crop.height,
-      });
-    }
-    const { data, info } = await image.removeAlpha().raw().toBuffer({ resolveWithObject: true });
-    if (info.channels !== 3) throw new Error(`expected 3 channels, got ${info.channels}`);
-    pixels = data;
-  } catch (error) {
-    const reason = describe(error);
-    if (reason.includes("exceeds pixel limit")) {
-      throw new UserError("IMAGE_TOO_LARGE", `the image has more than ${limits.maxPixels} pixels`);
-    }
-    throw invalidImage(`the image could not be decoded: ${reason}`);
-  }
-  return toNormalisedChw(pixels, spec);
+  const displayed = info ?? (await inspectImage(bytes, limits));
+  const resized = spec.resize ? resizedSize(displayed.width, displayed.height, spec.resize) : null;
+  const { width, height } = resized ?? displayed;
+  const crop = spec.crop && {
+    left: Math.floor((width - spec.crop.width) / 2),
+    top: Math.floor((height - spec.crop.height) / 2),
+    width: spec.crop.width,
+    height: spec.crop.height,
+  };
+  const { data, info: out } = await decodePixels(bytes, limits, (decoded) => {
+    let image = decoded.rotate().flatten({ background: WHITE }).toColourspace("srgb");
+    if (resized) image = image.resize(width, height, { kernel: spec.kernel, fit: "fill" });
+    if (crop) image = image.extract(crop);
+    return image.removeAlpha();
+  });
+  if (out.channels !== 3) throw new Error(`expected 3 channels, got ${out.channels}`);
+  return toNormalisedChw(data, spec);
 }
 
 /** Hugging Face's rule: the shorter side becomes `shortestEdge`, the longer one is floored. */
@@ -73,8 +58,4 @@ function toNormalisedChw(pixels: Buffer, spec: PreprocessSpec): Float32Array {
       out[base + i] = (pixels[i * 3 + channel] as number) * scale - shift;
   }
   return out;
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? (error.message.split("\n")[0] ?? "") : String(error);
 }

@@ -56,6 +56,20 @@ export function jpegCutMidScan(jpeg: Buffer): Buffer {
   ]);
 }
 
+/**
+ * A baseline JPEG with the successive-approximation bits of its scan header set, as Samsung
+ * phone cameras write them: libjpeg warns "Invalid SOS parameters for sequential JPEG", ignores
+ * them and decodes every pixel.
+ */
+export function jpegWithSamsungScanHeader(jpeg: Buffer): Buffer {
+  const out = Buffer.from(jpeg);
+  const sos = out.indexOf(Buffer.from([0xff, 0xda]));
+  const components = out[sos + 4] as number;
+  // FFDA, length (2), component count (1), 2 bytes per component, then Ss, Se, Ah/Al.
+  out[sos + 5 + components * 2 + 2] = 0x01;
+  return out;
+}
+
 /** A JPEG whose first frame header (SOF0) claims another size. */
 export function jpegClaimingSize(jpeg: Buffer, width: number, height: number): Buffer {
   const out = Buffer.from(jpeg);

@@ -10,7 +10,7 @@ import {
   utf8,
   withTransparentCorner,
 } from "./image-builders.ts";
-import { zipFile } from "./image-bytes.ts";
+import { jpegWithSamsungScanHeader, zipFile } from "./image-bytes.ts";
 import { fromPixels, source, sourcePixels } from "./sources.ts";
 
 /**
@@ -76,6 +76,12 @@ export const ODD_IMAGE_KINDS: readonly CorpusKind[] = [
         "image/png",
       ),
     label("dress"),
+  ),
+  upload(
+    "JPEG with the scan header Samsung cameras write",
+    async () =>
+      file(jpegWithSamsungScanHeader(await jpegOf("sneaker")), "20240611_101500.jpg", "image/jpeg"),
+    label("sneaker", { format: "jpeg" }),
   ),
   ...EXIF_ORIENTATIONS,
   upload(
