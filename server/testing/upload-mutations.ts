@@ -69,7 +69,7 @@ export const MUTATIONS: readonly Mutation[] = [
       if (!field) return Uint8Array.from(out);
       const value = random.next() < 0.7 ? random.pick(EDGE_VALUES) : random.int(2 ** 32);
       const max = 2 ** (8 * field.size) - 1;
-      const fitted = value > max ? max : value;
+      const fitted = Math.min(value, max);
       if (field.size === 4) out.writeUInt32BE(fitted, field.at);
       else if (field.size === 2)
         field.littleEndian
