@@ -28,7 +28,7 @@ describe("loadConfig", () => {
         feedback: { storeMax: 100_000, ttlMs: 86_400_000, window: 500 },
         breaker: { failures: 5, resetMs: 10_000 },
         threads: { ortIntraOp: Math.max(1, Math.floor(availableParallelism() / 2)), sharp: 1 },
-        decode: { concurrency: Math.min(availableParallelism(), 4), queueMax: 128 },
+        decode: { concurrency: Math.min(availableParallelism(), 4), queueMax: 1024 },
         tracing: { endpoint: null, serviceName: "vision-classify", timeoutMs: 2000 },
         limits: {
           maxPixels: 40_000_000,
@@ -135,7 +135,7 @@ describe("loadConfig", () => {
       );
       expect(loadConfig({ UV_THREADPOOL_SIZE: "1", DECODE_CONCURRENCY: "6" }).decode).toEqual({
         concurrency: 6,
-        queueMax: 128,
+        queueMax: 1024,
       });
     });
 

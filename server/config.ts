@@ -91,8 +91,12 @@ const envSchema = z
      * where nothing bounds or measures them, ahead of the pool's file and DNS work.
      */
     DECODE_CONCURRENCY: positiveInt.optional(),
-    /** Images waiting for a decode beyond which new ones are refused as OVERLOADED. Default 128. */
-    DECODE_QUEUE_MAX: positiveInt.default(128),
+    /**
+     * Images waiting for a decode beyond which new ones are refused as OVERLOADED. Default 1024,
+     * as CNN_QUEUE_MAX: waiting uploads are in memory already, so this bounds the backlog (about
+     * 10 s at 100 req/s), not memory; 128 shed requests at 100 req/s on a briefly starved CPU.
+     */
+    DECODE_QUEUE_MAX: positiveInt.default(1024),
     /** libuv's thread pool size, read by Node itself; here only for DECODE_CONCURRENCY. Default 4. */
     UV_THREADPOOL_SIZE: positiveInt.default(4),
     /** Largest accepted upload, in bytes. Default 20 MiB. */
