@@ -70,7 +70,7 @@ const ENDPOINT_SAMPLES = 3;
  * series and a summary, and stops the service, whatever happens.
  */
 export async function runSoak(options: SoakOptions): Promise<SoakReport> {
-  const { rate, durationS, warmupS, sampleEveryS, outDir, log = () => {} } = options;
+  const { rate, durationS, warmupS, sampleEveryS, log = () => {} } = options;
   if (warmupS + ENDPOINT_SAMPLES * sampleEveryS >= durationS) {
     throw new Error("the run must outlast the warm-up by a few samples");
   }
