@@ -30,7 +30,11 @@ const startsWith = (bytes: Uint8Array, signature: readonly number[], at = 0) =>
 const PNG = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
 const JPEG = [0xff, 0xd8, 0xff];
 
-/** Image and document formats recognised only to name them in the refusal. */
+/**
+ * Image and document formats recognised only to name them in the refusal. BMP and ICO are
+ * plain rasters, but sharp's libvips has no loader for them, and no camera or browser upload
+ * produces them.
+ */
 const UNSUPPORTED: readonly { format: string; signature: readonly number[]; at?: number }[] = [
   { format: "tiff", signature: [0x49, 0x49, 0x2a, 0x00] },
   { format: "tiff", signature: [0x4d, 0x4d, 0x00, 0x2a] },
