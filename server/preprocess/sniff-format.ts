@@ -32,8 +32,7 @@ const JPEG = [0xff, 0xd8, 0xff];
 
 /**
  * Image and document formats recognised only to name them in the refusal. BMP and ICO are
- * plain rasters, but sharp's libvips has no loader for them, and no camera or browser upload
- * produces them.
+ * plain rasters, but sharp's libvips has no loader for them; a client can send them as PNG.
  */
 const UNSUPPORTED: readonly { format: string; signature: readonly number[]; at?: number }[] = [
   { format: "tiff", signature: [0x49, 0x49, 0x2a, 0x00] },
