@@ -16,6 +16,7 @@ import { useRejectionMetrics } from "./guards/use-rejection-metrics.ts";
 import { useRequestLimits } from "./guards/use-request-limits.ts";
 import { useUserErrorStatus } from "./guards/use-user-error-status.ts";
 import { createImageLoaders } from "./pipeline/image-loader.ts";
+import { useRequestErrorCodes } from "./request-error-codes.ts";
 import type { Runtime } from "./runtime.ts";
 
 /**
@@ -66,6 +67,8 @@ export function createApp(runtime: Runtime, options: { now?: () => number } = {}
       useRequestLimits(limits),
       ...queryLimitPlugins(graphql),
       ...schemaPrivacyPlugins(graphql.introspection),
+      // After useRequestLimits, which must see the parser's limit errors first.
+      useRequestErrorCodes(),
       // GraphQL request metrics (RED) on the service's registry, and /metrics for Prometheus.
       usePrometheus({
         registry: runtime.metrics.registry,

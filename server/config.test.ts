@@ -42,9 +42,11 @@ describe("loadConfig", () => {
         redis: { url: null, commandTimeoutMs: 50, embeddingTtlSeconds: 604_800 },
         breaker: { failures: 5, resetMs: 10_000 },
         threads: { ortIntraOp: Math.max(1, Math.floor(availableParallelism() / 2)), sharp: 1 },
+        decode: { concurrency: Math.min(availableParallelism(), 4), queueMax: 1024 },
         tracing: { endpoint: null, serviceName: "vision-classify", timeoutMs: 2000 },
         limits: {
           maxPixels: 40_000_000,
+          maxSide: 16_384,
           minSide: 8,
           uploadMaxBytes: 20 * 1024 * 1024,
           uploadMaxFiles: 32,
@@ -89,6 +91,9 @@ describe("loadConfig", () => {
         SHARP_CONCURRENCY: "2",
         IMAGE_MAX_PIXELS: "1000000",
         IMAGE_MIN_SIDE: "16",
+        IMAGE_MAX_SIDE: "4096",
+        DECODE_CONCURRENCY: "3",
+        DECODE_QUEUE_MAX: "16",
         UPLOAD_MAX_BYTES: "1024",
         BATCH_MAX_IMAGES: "4",
         CUSTOM_LABELS_MAX: "10",
@@ -167,9 +172,11 @@ describe("loadConfig", () => {
         redis: { url: "redis://redis:6379/0", commandTimeoutMs: 20, embeddingTtlSeconds: 3600 },
         breaker: { failures: 3, resetMs: 1000 },
         threads: { ortIntraOp: 3, sharp: 2 },
+        decode: { concurrency: 3, queueMax: 16 },
         tracing: { endpoint: "http://127.0.0.1:4318", serviceName: "classify-eu", timeoutMs: 2000 },
         limits: {
           maxPixels: 1_000_000,
+          maxSide: 4096,
           minSide: 16,
           uploadMaxBytes: 1024,
           uploadMaxFiles: 6,
@@ -212,6 +219,17 @@ describe("loadConfig", () => {
 
     it("reads an empty MODELS_MIRROR_URL as no mirror", () => {
       expect(loadConfig({ MODELS_MIRROR_URL: "" }).modelDownloads.mirrorUrl).toBeNull();
+    });
+
+    it("decodes at most as many images at once as libuv's pool has threads, by default", () => {
+      expect(loadConfig({ UV_THREADPOOL_SIZE: "1" }).decode.concurrency).toBe(1);
+      expect(loadConfig({ UV_THREADPOOL_SIZE: "64" }).decode.concurrency).toBe(
+        availableParallelism(),
+      );
+      expect(loadConfig({ UV_THREADPOOL_SIZE: "1", DECODE_CONCURRENCY: "6" }).decode).toEqual({
+        concurrency: 6,
+        queueMax: 1024,
+      });
     });
 
     it("accepts equal thresholds and the 0 and 1 extremes", () => {
@@ -375,6 +393,9 @@ describe("loadConfig", () => {
       ["VLM_TIMEOUT_MS", "0"],
       ["ORT_INTRA_OP_THREADS", "1.5"],
       ["IMAGE_MIN_SIDE", "-3"],
+      ["IMAGE_MAX_SIDE", "0"],
+      ["DECODE_CONCURRENCY", "0"],
+      ["DECODE_QUEUE_MAX", "1.5"],
       ["GRAPHIQL", "yes"],
       ["DEMO_PAGE", "on"],
       ["INTROSPECTION", "off"],

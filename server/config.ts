@@ -133,8 +133,28 @@ const envSchema = z
     SHARP_CONCURRENCY: positiveInt.default(1),
     /** Largest decoded image, in pixels (width × height). Default 40 megapixels. */
     IMAGE_MAX_PIXELS: positiveInt.default(40_000_000),
+    /**
+     * Largest accepted side, in pixels, whatever the pixel count: a 40,000×1000 strip would be
+     * resized to 8960×224 for a 224 shortest edge. Default 16384, a wide phone panorama.
+     */
+    IMAGE_MAX_SIDE: positiveInt.default(16_384),
     /** Smallest accepted side, in pixels: below it there is nothing to classify. Default 8. */
     IMAGE_MIN_SIDE: positiveInt.default(8),
+    /**
+     * Images decoded at once; the rest wait. Default: the cores, at most libuv's pool size.
+     * Decoding is CPU-bound work on libuv's pool: more decodes than cores add memory (each holds
+     * its full-size pixels) but no throughput, and more than the pool would queue inside libuv
+     * where nothing bounds or measures them, ahead of the pool's file and DNS work.
+     */
+    DECODE_CONCURRENCY: positiveInt.optional(),
+    /**
+     * Images waiting for a decode beyond which new ones are refused as OVERLOADED. Default 1024,
+     * as CNN_QUEUE_MAX: waiting uploads are in memory already, so this bounds the backlog (about
+     * 10 s at 100 req/s), not memory; 128 shed requests at 100 req/s on a briefly starved CPU.
+     */
+    DECODE_QUEUE_MAX: positiveInt.default(1024),
+    /** libuv's thread pool size, read by Node itself; here only for DECODE_CONCURRENCY. Default 4. */
+    UV_THREADPOOL_SIZE: positiveInt.default(4),
     /** Largest accepted upload, in bytes. Default 20 MiB. */
     UPLOAD_MAX_BYTES: positiveInt.default(20 * 1024 * 1024),
     /** Most images one request classifies (a classifyBatch, or classify fields together). Default 32. */
@@ -261,9 +281,11 @@ export interface Config {
   redis: { url: string | null; commandTimeoutMs: number; embeddingTtlSeconds: number };
   breaker: { failures: number; resetMs: number };
   threads: { ortIntraOp: number; sharp: number };
+  decode: { concurrency: number; queueMax: number };
   tracing: { endpoint: string | null; serviceName: string; timeoutMs: number };
   limits: {
     maxPixels: number;
+    maxSide: number;
     minSide: number;
     uploadMaxBytes: number;
     uploadMaxFiles: number;
@@ -338,6 +360,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     breaker: { failures: e.VLM_BREAKER_FAILURES, resetMs: e.VLM_BREAKER_RESET_MS },
     threads: { ortIntraOp: e.ORT_INTRA_OP_THREADS, sharp: e.SHARP_CONCURRENCY },
+    decode: {
+      concurrency: e.DECODE_CONCURRENCY ?? Math.min(availableParallelism(), e.UV_THREADPOOL_SIZE),
+      queueMax: e.DECODE_QUEUE_MAX,
+    },
     tracing: {
       endpoint: e.OTEL_EXPORTER_OTLP_ENDPOINT ?? null,
       serviceName: e.OTEL_SERVICE_NAME,
@@ -345,6 +371,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     limits: {
       maxPixels: e.IMAGE_MAX_PIXELS,
+      maxSide: e.IMAGE_MAX_SIDE,
       minSide: e.IMAGE_MIN_SIDE,
       uploadMaxBytes: e.UPLOAD_MAX_BYTES,
       uploadMaxFiles: e.UPLOAD_MAX_FILES ?? e.BATCH_MAX_IMAGES,

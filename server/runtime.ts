@@ -1,5 +1,6 @@
 import { Registry } from "prom-client";
 import sharp from "sharp";
+import { createConcurrencyLimiter } from "./batching/concurrency-limiter.ts";
 import { createModelBatchers, type ModelBatchers } from "./batching/model-batchers.ts";
 import { createRedisEmbeddingLevel } from "./cache/redis-embedding-level.ts";
 import type { Config } from "./config.ts";
@@ -122,6 +123,11 @@ async function build(
         local: localWindow,
       })
     : localWindow;
+  const decodeSlots = createConcurrencyLimiter({
+    concurrency: config.decode.concurrency,
+    maxQueue: config.decode.queueMax,
+  });
+  metrics.sources.decodes = () => ({ active: decodeSlots.active, waiting: decodeSlots.waiting });
   const classifier = createClassifier({
     models,
     routing: {
@@ -129,7 +135,7 @@ async function build(
       low: config.routing.low,
       priorityClasses: new Set(config.routing.priorityClasses),
     },
-    limits: config.limits,
+    decode: { limits: config.limits, slots: decodeSlots },
     vlmTimeoutMs: config.vlmTimeoutMs,
     runCnn: (tensor) => batchers.cnn.submit(tensor),
     embedImage: batchers.embedImage,

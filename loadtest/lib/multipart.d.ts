@@ -11,8 +11,10 @@ export interface FilePart {
 /**
  * A multipart/form-data body with its parts in the order given: the text fields, then the files.
  * The GraphQL multipart request spec needs "operations" and "map" before the files.
+ * `boundary` defaults to a random one; a fixed one makes the body the same bytes on every run.
  */
 export function multipartBody(
   fields: readonly (readonly [name: string, value: string])[],
   files: readonly FilePart[],
+  boundary?: string,
 ): { body: ArrayBuffer; contentType: string };

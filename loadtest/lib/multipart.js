@@ -6,8 +6,11 @@
  */
 
 /** @type {typeof import("./multipart.js").multipartBody} */
-export const multipartBody = (fields, files) => {
-  const boundary = `----classify-load-${Math.random().toString(16).slice(2)}`;
+export const multipartBody = (
+  fields,
+  files,
+  boundary = `----classify-load-${Math.random().toString(16).slice(2)}`,
+) => {
   /** @type {Uint8Array[]} */
   const chunks = [];
   for (const [name, value] of fields) {

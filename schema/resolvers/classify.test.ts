@@ -142,7 +142,7 @@ describe("classify on the embedded pack, through the HTTP handler", () => {
     const cases: [string, () => Promise<Uint8Array>, string][] = [
       [
         "bytes that are not an image",
-        async () => new TextEncoder().encode("%PDF-1.4 not an image"),
+        async () => new TextEncoder().encode("plain text, not an image"),
         "INVALID_IMAGE",
       ],
       ["a truncated JPEG", () => truncatedJpeg(0.6), "INVALID_IMAGE"],

@@ -59,12 +59,12 @@ export interface DynamicBatcher<I, O> {
   drain(): Promise<void>;
 }
 
-/** The queue is at `maxQueue`; shed the request (callers fall back rather than wait). */
+/** A queue is at `maxQueue`; shed the request (callers fall back or refuse rather than wait). */
 export class QueueFullError extends Error {
   override readonly name = "QueueFullError";
 
   constructor(readonly maxQueue: number) {
-    super(`batch queue is full (${maxQueue} items waiting)`);
+    super(`queue is full (${maxQueue} items waiting)`);
   }
 }
 

@@ -173,7 +173,7 @@ describe.skipIf(!hasSharedData)("sweepThresholds on real images (imagenet-mini)"
       const classifier = createClassifier({
         models: runtime.models,
         routing: rules(high, low),
-        limits: runtime.config.limits,
+        decode: { limits: runtime.config.limits, slots: runtime.classifier.decodeSlots },
         vlmTimeoutMs: 60_000,
         runCnn: (tensor) => runtime.batchers.cnn.submit(tensor),
         embedImage: runtime.batchers.embedImage,

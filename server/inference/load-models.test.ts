@@ -85,6 +85,19 @@ describe("loadModels", () => {
     }
   });
 
+  it("refuses to start when the CNN's model file is corrupt: there is nothing to serve", async () => {
+    const copy = await copyPack(EMBEDDED);
+    try {
+      const pack = await loadPack(copy.dir);
+      await writeFile(pack.file(pack.manifest.cnn.model), "not an onnx model");
+      await expect(loadModels(pack, { ...options, cacheDir: await newCacheDir() })).rejects.toThrow(
+        /cannot load model .*model\.onnx/,
+      );
+    } finally {
+      await copy.remove();
+    }
+  });
+
   it("keeps serving with the CNN when CLIP's model file is corrupt", async () => {
     const copy = await copyPack(EMBEDDED);
     try {

@@ -1,12 +1,12 @@
 import { randomUUID } from "node:crypto";
+import { QueueFullError } from "../batching/dynamic-batcher.ts";
 import { UserError } from "../errors.ts";
 import type { PredictionStore } from "../feedback/prediction-store.ts";
 import type { Models } from "../inference/load-models.ts";
-import type { ImageLimits } from "../preprocess/decode-image.ts";
 import type { Metrics } from "../telemetry/metrics.ts";
 import { withSpan, withSpanSync } from "../telemetry/tracing.ts";
 import { createCustomLabelSets } from "./custom-label-sets.ts";
-import { type DecodedImage, decodeImage } from "./decode.ts";
+import { createBoundedDecode, type DecodedImage, type DecodeStep } from "./decode.ts";
 import { cnnWeight, ensemble } from "./ensemble.ts";
 import type { ImageEmbedder } from "./image-embeddings.ts";
 import { decideRoute, type RoutingRules } from "./route.ts";
@@ -23,7 +23,8 @@ import type {
 export interface ClassifierOptions {
   models: Models;
   routing: RoutingRules;
-  limits: ImageLimits;
+  /** Image limits and the process-wide bound on decodes running at once. */
+  decode: DecodeStep;
   /** How long to wait for CLIP before answering with the CNN alone. */
   vlmTimeoutMs: number;
   /** One image through the CNN (the process-wide batcher merges concurrent calls). */
@@ -53,9 +54,10 @@ interface Scored {
  * ensemble → top-k. Takes one request's images at once; each image fails on its own.
  */
 export function createClassifier(options: ClassifierOptions) {
-  const { models, routing, limits, vlmTimeoutMs, runCnn, embedImage, metrics, predictions } =
+  const { models, routing, decode, vlmTimeoutMs, runCnn, embedImage, metrics, predictions } =
     options;
   const { pack, cnn, clip } = models;
+  const decodeImage = createBoundedDecode(decode);
   const customLabelSets = createCustomLabelSets(pack.templates);
   // Decode once when both models want the same input, which is the usual case.
   const clipSharesCnnInput =
@@ -115,11 +117,21 @@ export function createClassifier(options: ClassifierOptions) {
 
   async function scoreWithCnn(input: ImageInput, index: number, options: ClassifyOptions) {
     const image = await withSpan("decode", { "image.bytes": input.bytes.byteLength }, () =>
-      decodeImage(input.bytes, cnn.preprocess, limits),
+      decodeImage(input.bytes, cnn.preprocess),
     );
     metrics.decode.observe(image.decodeMs / 1000);
     const cnnStarted = performance.now();
-    const cnnScores = await withSpan("cnn", {}, () => runCnn(image.tensor));
+    const cnnScores = await withSpan("cnn", {}, () => runCnn(image.tensor)).catch(
+      (error: unknown) => {
+        if (error instanceof QueueFullError) {
+          throw new UserError(
+            "OVERLOADED",
+            `the CNN's queue is full (${error.maxQueue}); retry later`,
+          );
+        }
+        throw error;
+      },
+    );
     const cnnAnswer = modelScores(`${pack.name}/cnn`, cnnScores, pack.labels, options.topK);
     const reason = withSpanSync(
       "route",
@@ -133,7 +145,7 @@ export function createClassifier(options: ClassifierOptions) {
   /** CLIP's input: the CNN's tensor when the configs agree, else decoded again for CLIP. */
   async function clipInput(item: Scored): Promise<Float32Array> {
     if (clipSharesCnnInput || !clip) return item.image.tensor;
-    return (await decodeImage(item.input.bytes, clip.vision.preprocess, limits)).tensor;
+    return (await decodeImage(item.input.bytes, clip.vision.preprocess, item.image.info)).tensor;
   }
 
   function compose(
@@ -219,7 +231,7 @@ export function createClassifier(options: ClassifierOptions) {
     if (answer.fallback) metrics.vlmFallbacks.inc({ cause: answer.fallback.toLowerCase() });
   }
 
-  return { classifyImages, models, customLabelSets };
+  return { classifyImages, models, customLabelSets, decodeSlots: decode.slots };
 }
 
 export type Classifier = ReturnType<typeof createClassifier>;

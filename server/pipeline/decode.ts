@@ -1,3 +1,6 @@
+import type { ConcurrencyLimiter } from "../batching/concurrency-limiter.ts";
+import { QueueFullError } from "../batching/dynamic-batcher.ts";
+import { UserError } from "../errors.ts";
 import { type ImageInfo, type ImageLimits, inspectImage } from "../preprocess/decode-image.ts";
 import { preprocessImage } from "../preprocess/preprocess-image.ts";
 import type { PreprocessSpec } from "../preprocess/preprocessor-config.ts";
@@ -9,14 +12,46 @@ export interface DecodedImage {
   decodeMs: number;
 }
 
-/** Header checks first (cheap, rejects bombs before decoding), then the real decode. */
+/**
+ * Header checks first (cheap, rejects bombs before decoding), then the real decode. `known` is
+ * the header of an image already inspected, when another model needs a tensor of its own.
+ */
 export async function decodeImage(
   bytes: Uint8Array,
   spec: PreprocessSpec,
   limits: ImageLimits,
+  known?: ImageInfo,
 ): Promise<DecodedImage> {
   const started = performance.now();
-  const info = await inspectImage(bytes, limits);
-  const tensor = await preprocessImage(bytes, spec, limits);
+  const info = known ?? (await inspectImage(bytes, limits));
+  const tensor = await preprocessImage(bytes, spec, limits, info);
   return { info, tensor, decodeMs: performance.now() - started };
+}
+
+export interface DecodeStep {
+  limits: ImageLimits;
+  /**
+   * Decodes running at once, process-wide. A decode holds the full-size pixels in memory (up to
+   * the pixel limit × 4 channels × 2 bytes for 16-bit RGBA), so many large images at once are a
+   * memory problem before they are a CPU one: past the bound they wait, past its queue they are
+   * refused as OVERLOADED.
+   */
+  slots: ConcurrencyLimiter;
+}
+
+/** decodeImage within the step's decode slots; `decodeMs` excludes the wait for a slot. */
+export function createBoundedDecode({ limits, slots }: DecodeStep) {
+  return async (bytes: Uint8Array, spec: PreprocessSpec, known?: ImageInfo) => {
+    try {
+      return await slots.run(() => decodeImage(bytes, spec, limits, known));
+    } catch (error) {
+      if (error instanceof QueueFullError) {
+        throw new UserError(
+          "OVERLOADED",
+          `too many images are waiting to be decoded (${error.maxQueue}); retry later`,
+        );
+      }
+      throw error;
+    }
+  };
 }

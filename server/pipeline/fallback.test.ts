@@ -2,7 +2,7 @@ import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { loadPack } from "../packs/load-pack.ts";
-import { type ClipFault, injectVisionFault } from "../testing/clip-faults.ts";
+import { type ClipFault, injectTextFault, injectVisionFault } from "../testing/clip-faults.ts";
 import { copyPack } from "../testing/pack-copy.ts";
 import { loadEmbeddedSamples, REPO_ROOT } from "../testing/shared-data.ts";
 import {
@@ -125,6 +125,55 @@ describe("CLIP fallbacks: the CNN answers and the response says why", () => {
       expect(await ready.json()).toMatchObject({ ready: true, vlm: "unavailable" });
     } finally {
       await copy.remove();
+    }
+  });
+});
+
+describe("custom labels when CLIP's text tower fails", () => {
+  // The labels are the caller's own, so only the text tower can embed them. A failure is a
+  // fallback like any other CLIP failure (never an error): the CNN answers over the pack's
+  // labels, and vlmReason CUSTOM_LABELS with a fallback says the caller's labels were not scored.
+  const labels = ["a boot for hiking", "a summer dress", "a leather handbag"];
+
+  function expectCustomLabelsFallback(answer: ClassificationResult, fallback: string) {
+    expect(answer).toMatchObject({
+      vlmUsed: false,
+      vlmReason: "CUSTOM_LABELS",
+      fallback,
+      vlm: null,
+      cnnWeight: null,
+    });
+    expect(answer.predictions).toEqual(answer.cnn.predictions);
+    expect(labels).not.toContain(answer.top.label);
+  }
+
+  it("ERROR when the text tower throws; the set is not cached, and works once it recovers", async () => {
+    const service = await createTestApp();
+    const clip = service.runtime.models.clip;
+    const sets = service.runtime.classifier.customLabelSets;
+    const injected = injectTextFault(clip, "throw");
+    try {
+      expectCustomLabelsFallback(await classify(service, image(13), { labels }), "ERROR");
+      expect(injected.calls.count).toBe(1);
+      expect(sets.size).toBe(0);
+      // The pack's own labels need no text tower: CLIP still answers those.
+      expect((await classify(service, image(14))).vlmUsed).toBe(true);
+    } finally {
+      injected.restore();
+    }
+    const answer = await classify(service, image(13), { labels });
+    expect(answer).toMatchObject({ vlmUsed: true, vlmReason: "CUSTOM_LABELS", fallback: null });
+    expect(labels).toContain(answer.top.label);
+    expect(sets.size).toBe(1);
+  });
+
+  it("TIMEOUT when the text tower hangs", async () => {
+    const service = await createTestApp({ VLM_TIMEOUT_MS: "200" });
+    const injected = injectTextFault(service.runtime.models.clip, "hang");
+    try {
+      expectCustomLabelsFallback(await classify(service, image(15), { labels }), "TIMEOUT");
+    } finally {
+      injected.restore();
     }
   });
 });

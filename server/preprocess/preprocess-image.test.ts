@@ -5,6 +5,7 @@ import { crc32, deflateSync } from "node:zlib";
 import sharp from "sharp";
 import { describe, expect, it } from "vitest";
 import { UserError, type UserErrorCode } from "../errors.ts";
+import { jpegWithSamsungScanHeader } from "../testing/bad-input-corpus/image-bytes.ts";
 import { type ImageLimits, inspectImage } from "./decode-image.ts";
 import { preprocessImage, resizedSize } from "./preprocess-image.ts";
 import { type PreprocessSpec, parsePreprocessorConfig } from "./preprocessor-config.ts";
@@ -14,7 +15,7 @@ const repoRoot = path.resolve(here, "..", "..");
 const fixturesDir = path.join(here, "fixtures");
 const sharedDir = path.resolve(repoRoot, "..", "shared");
 
-const LIMITS: ImageLimits = { maxPixels: 40_000_000, minSide: 8 };
+const LIMITS: ImageLimits = { maxPixels: 40_000_000, maxSide: 16_384, minSide: 8 };
 
 /** The imagenet-mini pack's preprocessor_config.json. */
 const IMAGENET_MINI_CONFIG = {
@@ -517,15 +518,74 @@ describe("preprocessImage", () => {
       );
     });
 
-    it("rejects more pixels than the limit as INVALID_IMAGE", async () => {
-      const bytes = await solidPng(64, 48, [1, 2, 3]);
+    it("rejects a JPEG cut mid-scan and closed with an end marker (half an image)", async () => {
+      const jpeg = await detailedJpeg();
+      const scan = jpeg.indexOf(Buffer.from([0xff, 0xda]));
+      const cut = Buffer.concat([
+        jpeg.subarray(0, Math.floor((scan + jpeg.length) / 2)),
+        Buffer.from([0xff, 0xd9]),
+      ]);
+      // libjpeg calls this a warning and fills the missing rows with grey: failOn "error" would
+      // let it through.
+      expect((await sharp(cut, { failOn: "error" }).raw().toBuffer()).length).toBe(256 * 256 * 3);
+      const error = await expectUserError(preprocessImage(cut, FIXED_28, LIMITS), "INVALID_IMAGE");
+      expect(error.message).toMatch(/premature end of data segment/);
+    });
+
+    it("decodes a JPEG with the scan header Samsung cameras write, whole", async () => {
+      const jpeg = await detailedJpeg();
+      const samsung = jpegWithSamsungScanHeader(jpeg);
+      await expect(sharp(samsung, { failOn: "warning" }).raw().toBuffer()).rejects.toThrow(
+        /Invalid SOS parameters/,
+      );
+      expect(await preprocessImage(samsung, FIXED_28, LIMITS)).toEqual(
+        await preprocessImage(jpeg, FIXED_28, LIMITS),
+      );
+    });
+
+    it("rejects a PNG whose pixel data fails its CRC as INVALID_IMAGE", async () => {
+      const png = Buffer.from(await solidPng(32, 32, [10, 200, 30]));
+      const idat = png.indexOf("IDAT");
+      const crcAt = idat + 4 + png.readUInt32BE(idat - 4);
+      png.writeUInt8(png.readUInt8(crcAt) ^ 0xff, crcAt);
+      await expectUserError(preprocessImage(png, FIXED_28, LIMITS), "INVALID_IMAGE");
+    });
+
+    it("rejects a truncated PNG as INVALID_IMAGE", async () => {
+      const png = await rawImage(64, 64, 3, (x, y) => [x * 4, y * 4, (x * y) % 256])
+        .png()
+        .toBuffer();
       await expectUserError(
-        preprocessImage(bytes, FIXED_28, { maxPixels: 64 * 48 - 1, minSide: 8 }),
+        preprocessImage(png.subarray(0, Math.floor(png.length * 0.6)), FIXED_28, LIMITS),
         "INVALID_IMAGE",
       );
-      expect(
-        (await preprocessImage(bytes, FIXED_28, { maxPixels: 64 * 48, minSide: 8 })).length,
-      ).toBe(3 * 28 * 28);
+    });
+
+    it("keeps the decoder's own pixel limit behind the header check", async () => {
+      const bytes = await solidPng(64, 48, [1, 2, 3]);
+      const info = await inspectImage(bytes, LIMITS);
+      const tight = { ...LIMITS, maxPixels: 64 * 48 - 1 };
+      await expectUserError(preprocessImage(bytes, FIXED_28, tight, info), "IMAGE_TOO_LARGE");
+      await expectUserError(preprocessImage(bytes, FIXED_28, tight), "IMAGE_TOO_LARGE");
+      const exact = { ...LIMITS, maxPixels: 64 * 48 };
+      expect((await preprocessImage(bytes, FIXED_28, exact)).length).toBe(3 * 28 * 28);
+    });
+
+    it("decodes only the first frame of an animated image", async () => {
+      const red = await solidPng(32, 32, [255, 0, 0]);
+      const blue = await solidPng(32, 32, [0, 0, 255]);
+      const spec = rawSpec(8, 8);
+      for (const format of ["gif", "webp"] as const) {
+        const animated = await sharp([red, blue], { join: { animated: true } })
+          [format]({ delay: 100 })
+          .toBuffer();
+        expect((await sharp(animated).metadata()).pages, format).toBe(2);
+        expect(await inspectImage(animated, LIMITS)).toMatchObject({ width: 32, height: 32 });
+        const tensor = await preprocessImage(animated, spec, LIMITS);
+        expect(tensor.length).toBe(3 * 8 * 8);
+        expect(at(tensor, spec, 0, 4, 4), format).toBeGreaterThan(0.9);
+        expect(at(tensor, spec, 2, 4, 4), format).toBeLessThan(0.1);
+      }
     });
   });
 });
@@ -579,12 +639,47 @@ describe("inspectImage", () => {
   it("rejects more pixels than maxPixels as IMAGE_TOO_LARGE, and accepts exactly maxPixels", async () => {
     const bytes = await solidPng(64, 48, [0, 0, 0]);
     await expectUserError(
-      inspectImage(bytes, { maxPixels: 64 * 48 - 1, minSide: 8 }),
+      inspectImage(bytes, { ...LIMITS, maxPixels: 64 * 48 - 1 }),
       "IMAGE_TOO_LARGE",
     );
-    expect(await inspectImage(bytes, { maxPixels: 64 * 48, minSide: 8 })).toMatchObject({
+    expect(await inspectImage(bytes, { ...LIMITS, maxPixels: 64 * 48 })).toMatchObject({
       width: 64,
     });
+  });
+
+  it("rejects a side longer than maxSide as IMAGE_TOO_LARGE, whatever the pixel count", async () => {
+    const strip = await solidPng(4000, 8, [0, 0, 0]);
+    const error = await expectUserError(
+      inspectImage(strip, { ...LIMITS, maxSide: 3999 }),
+      "IMAGE_TOO_LARGE",
+    );
+    expect(error.message).toContain("at most 3999");
+    expect(await inspectImage(strip, { ...LIMITS, maxSide: 4000 })).toMatchObject({ width: 4000 });
+  });
+
+  it("reads the format from the bytes: refuses TIFF, PDF and BMP before sharp sees them", async () => {
+    const tiff = await solidPng(16, 16, [0, 0, 0]).then((png) => sharp(png).tiff().toBuffer());
+    // sharp would decode this TIFF; the service does not accept the format.
+    expect((await sharp(tiff).metadata()).format).toBe("tiff");
+    const refused = await expectUserError(inspectImage(tiff, LIMITS), "UNSUPPORTED_IMAGE_FORMAT");
+    expect(refused.message).toContain('"tiff"');
+    await expectUserError(
+      inspectImage(new TextEncoder().encode("%PDF-1.7\n%âãÏÓ\n"), LIMITS),
+      "UNSUPPORTED_IMAGE_FORMAT",
+    );
+    const bmp = Buffer.alloc(70);
+    bmp.write("BM");
+    bmp.writeUInt32LE(40, 14);
+    await expectUserError(inspectImage(bmp, LIMITS), "UNSUPPORTED_IMAGE_FORMAT");
+    await expectUserError(
+      inspectImage(new TextEncoder().encode("BMW owners' manual"), LIMITS),
+      "INVALID_IMAGE",
+    );
+  });
+
+  it("reports AVIF as avif", async () => {
+    const avif = await solidPng(16, 16, [0, 0, 0]).then((png) => sharp(png).avif().toBuffer());
+    expect(await inspectImage(avif, LIMITS)).toMatchObject({ format: "avif", width: 16 });
   });
 
   describe("a header claiming 20000×20000 is IMAGE_TOO_LARGE without decoding", () => {

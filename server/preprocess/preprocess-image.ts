@@ -1,6 +1,4 @@
-import sharp, { type Metadata } from "sharp";
-import { invalidImage } from "../errors.ts";
-import type { ImageLimits } from "./decode-image.ts";
+import { decodePixels, type ImageInfo, type ImageLimits, inspectImage } from "./decode-image.ts";
 import type { PreprocessSpec, ResizeRule } from "./preprocessor-config.ts";
 
 const WHITE = { r: 255, g: 255, b: 255 };
@@ -9,40 +7,31 @@ const WHITE = { r: 255, g: 255, b: 255 };
  * Decodes one image and turns it into the float32 CHW tensor a model expects, following its
  * preprocessor config: EXIF orientation, alpha flattened onto white, any colour space to sRGB,
  * resize (Hugging Face's shortest-edge rule), centre crop, rescale, normalise.
+ * `info` is what inspectImage found (its checks passed); without it the header is inspected here.
  */
 export async function preprocessImage(
   bytes: Uint8Array,
   spec: PreprocessSpec,
   limits: ImageLimits,
+  info?: ImageInfo,
 ): Promise<Float32Array> {
-  let pixels: Buffer;
-  try {
-    let image = sharp(bytes, { failOn: "error", limitInputPixels: limits.maxPixels })
-      .rotate()
-      .flatten({ background: WHITE })
-      .toColourspace("srgb");
-    const meta = await image.metadata();
-    let { width, height } = orientedSize(meta);
-    if (spec.resize) {
-      ({ width, height } = resizedSize(width, height, spec.resize));
-      image = image.resize(width, height, { kernel: spec.kernel, fit: "fill" });
-    }
-    if (spec.crop) {
-      const crop = spec.crop;
-      image = image.extract({
-        left: Math.floor((width - crop.width) / 2),
-        top: Math.floor((height - crop.height) / 2),
-        width: crop.width,
-        height: crop.height,
-      });
-    }
-    const { data, info } = await image.removeAlpha().raw().toBuffer({ resolveWithObject: true });
-    if (info.channels !== 3) throw new Error(`expected 3 channels, got ${info.channels}`);
-    pixels = data;
-  } catch (error) {
-    throw invalidImage(`the image could not be decoded: ${describe(error)}`);
-  }
-  return toNormalisedChw(pixels, spec);
+  const displayed = info ?? (await inspectImage(bytes, limits));
+  const resized = spec.resize ? resizedSize(displayed.width, displayed.height, spec.resize) : null;
+  const { width, height } = resized ?? displayed;
+  const crop = spec.crop && {
+    left: Math.floor((width - spec.crop.width) / 2),
+    top: Math.floor((height - spec.crop.height) / 2),
+    width: spec.crop.width,
+    height: spec.crop.height,
+  };
+  const { data, info: out } = await decodePixels(bytes, limits, (decoded) => {
+    let image = decoded.rotate().flatten({ background: WHITE }).toColourspace("srgb");
+    if (resized) image = image.resize(width, height, { kernel: spec.kernel, fit: "fill" });
+    if (crop) image = image.extract(crop);
+    return image.removeAlpha();
+  });
+  if (out.channels !== 3) throw new Error(`expected 3 channels, got ${out.channels}`);
+  return toNormalisedChw(data, spec);
 }
 
 /** Hugging Face's rule: the shorter side becomes `shortestEdge`, the longer one is floored. */
@@ -54,12 +43,6 @@ export function resizedSize(width: number, height: number, rule: ResizeRule) {
   return width <= height
     ? { width: edge, height: Math.floor((edge * height) / width) }
     : { width: Math.floor((edge * width) / height), height: edge };
-}
-
-function orientedSize(meta: Metadata) {
-  const width = meta.width ?? 0;
-  const height = meta.height ?? 0;
-  return (meta.orientation ?? 1) >= 5 ? { width: height, height: width } : { width, height };
 }
 
 /** HWC uint8 RGB → CHW float32: (value × rescale − mean) / std per channel. */
@@ -75,8 +58,4 @@ function toNormalisedChw(pixels: Buffer, spec: PreprocessSpec): Float32Array {
       out[base + i] = (pixels[i * 3 + channel] as number) * scale - shift;
   }
   return out;
-}
-
-function describe(error: unknown) {
-  return error instanceof Error ? error.message.split("\n")[0] : String(error);
 }

@@ -27,8 +27,12 @@ export const METRICS = {
   cacheLookups: "cache_lookups_total",
   /** Bytes held by a cache (gauge), by cache. */
   cacheBytes: "cache_bytes",
-  /** Image decode + preprocess time (histogram). */
+  /** Image decode + preprocess time (histogram), waiting for a decode slot excluded. */
   decode: "image_decode_seconds",
+  /** Image decodes running now (gauge), at most DECODE_CONCURRENCY. */
+  decodesActive: "image_decodes_active",
+  /** Images waiting for a decode slot (gauge); past DECODE_QUEUE_MAX they are refused. */
+  decodeQueueLength: "image_decode_queue_length",
   /** Images classified, by result (ok, or the error code). */
   images: "images_classified_total",
   /** Final answers by label. */

@@ -22,6 +22,7 @@ export function createMetrics(registry: Registry) {
     accuracyDelta: async (): Promise<number | null> => null,
     /** Whether Redis is connected; null when none is configured. */
     redisConnected: (): boolean | null => null,
+    decodes: () => ({ active: 0, waiting: 0 }),
   };
   const setAll = (gauge: Gauge, label: string, values: Record<string, number>) => {
     for (const [key, value] of Object.entries(values)) gauge.set({ [label]: key }, value);
@@ -118,6 +119,22 @@ export function createMetrics(registry: Registry) {
       help: "Image decode and preprocess time.",
       buckets: SECONDS,
       registers,
+    }),
+    decodesActive: new Gauge({
+      name: METRICS.decodesActive,
+      help: "Image decodes running now.",
+      registers,
+      collect() {
+        this.set(sources.decodes().active);
+      },
+    }),
+    decodeQueueLength: new Gauge({
+      name: METRICS.decodeQueueLength,
+      help: "Images waiting for a decode slot.",
+      registers,
+      collect() {
+        this.set(sources.decodes().waiting);
+      },
     }),
     images: new Counter({
       name: METRICS.images,

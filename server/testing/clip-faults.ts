@@ -9,13 +9,25 @@ export type ClipFault = "throw" | "hang" | { delayMs: number };
  */
 export function injectVisionFault(clip: ClipModels | null, fault: ClipFault) {
   if (!clip) throw new Error("the pack has no CLIP to inject faults into");
-  const vision = clip.vision as { embed: ClipModels["vision"]["embed"] };
-  const real = vision.embed;
+  return injectFault(clip.vision as { embed: ClipModels["vision"]["embed"] }, fault);
+}
+
+/** The same for CLIP's text tower, which embeds callers' own labels. */
+export function injectTextFault(clip: ClipModels | null, fault: ClipFault) {
+  if (!clip) throw new Error("the pack has no CLIP to inject faults into");
+  return injectFault(clip.text as { embed: ClipModels["text"]["embed"] }, fault);
+}
+
+function injectFault<I>(
+  tower: { embed: (inputs: readonly I[]) => Promise<Float32Array[]> },
+  fault: ClipFault,
+) {
+  const real = tower.embed;
   const calls = { count: 0, images: 0 };
   const hung: (() => void)[] = [];
-  vision.embed = async (images) => {
+  tower.embed = async (inputs) => {
     calls.count++;
-    calls.images += images.length;
+    calls.images += inputs.length;
     if (fault === "throw") throw new Error("injected CLIP failure");
     if (fault === "hang") {
       // Never settles by itself; `restore` releases it so the test leaves nothing pending.
@@ -23,12 +35,13 @@ export function injectVisionFault(clip: ClipModels | null, fault: ClipFault) {
       throw new Error("injected CLIP hang released");
     }
     await new Promise((resolve) => setTimeout(resolve, fault.delayMs));
-    return real(images);
+    return real(inputs);
   };
   return {
+    /** Calls of the tower, and the inputs (images or prompts) they carried. */
     calls,
     restore() {
-      vision.embed = real;
+      tower.embed = real;
       for (const release of hung) release();
     },
   };

@@ -1,0 +1,64 @@
+// Soak test for leaks: starts the service (embedded pack), drives it at a constant rate with
+// the open-model load generator, samples its RSS and heap from /metrics, writes the series
+// (CSV) and a summary (JSON), and exits 1 when RSS grew more than the limit after the warm-up
+// or any request failed; 2 on a usage error. On demand, not in CI:
+//   npm run soak -- --minutes 30 --rate 100 [--warmup 60] [--sample-every 5]
+//     [--max-rss-growth 5] [--out .cache/soak]
+import { parseArgs } from "node:util";
+import { formatSoakReport, runSoak } from "./node/soak.ts";
+
+const USAGE =
+  "usage: npm run soak -- --minutes N --rate N [--warmup S] [--sample-every S] [--max-rss-growth PCT] [--out DIR]";
+
+async function main(): Promise<number> {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    ({ values } = parseArgs({
+      options: {
+        minutes: { type: "string" },
+        rate: { type: "string" },
+        warmup: { type: "string", default: "60" },
+        "sample-every": { type: "string", default: "5" },
+        "max-rss-growth": { type: "string", default: "5" },
+        out: { type: "string", default: ".cache/soak" },
+        help: { type: "boolean", short: "h" },
+      },
+    }));
+  } catch (error) {
+    return usage((error as Error).message);
+  }
+  if (values.help) return usage();
+  const number = (key: string) => Number(values[key]);
+  const [minutes, rate, warmupS, sampleEveryS, maxRssGrowthPct] = [
+    "minutes",
+    "rate",
+    "warmup",
+    "sample-every",
+    "max-rss-growth",
+  ].map(number) as [number, number, number, number, number];
+  if (![minutes, rate, sampleEveryS].every((n) => Number.isFinite(n) && n > 0)) {
+    return usage("--minutes, --rate and --sample-every must be positive numbers");
+  }
+  if (!(warmupS >= 0 && maxRssGrowthPct >= 0)) {
+    return usage("--warmup and --max-rss-growth must not be negative");
+  }
+  const report = await runSoak({
+    rate,
+    durationS: minutes * 60,
+    warmupS,
+    sampleEveryS,
+    maxRssGrowthPct,
+    outDir: String(values.out),
+    log: (line) => console.log(line),
+  });
+  console.log(formatSoakReport(report));
+  return report.passed ? 0 : 1;
+}
+
+function usage(problem?: string): number {
+  if (problem) console.error(problem);
+  console.error(USAGE);
+  return problem ? 2 : 0;
+}
+
+process.exitCode = await main();
