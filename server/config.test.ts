@@ -33,6 +33,7 @@ describe("loadConfig", () => {
         modelPack: "fashion-mnist",
         cacheDir: ".cache",
         modelDownloads: { offline: false, mirrorUrl: null },
+        shutdown: { drainMs: 10_000 },
         routing: { high: 0.85, low: 0.65, priorityClasses: [] },
         vlmTimeoutMs: 500,
         vlmPrecision: "int8",
@@ -131,6 +132,7 @@ describe("loadConfig", () => {
         API_KEY_DEFAULT_RATE: "7.5",
         MODELS_OFFLINE: "1",
         MODELS_MIRROR_URL: "https://models.example.com/mirror",
+        SHUTDOWN_DRAIN_MS: "3000",
       });
       expect(config).toEqual({
         http: {
@@ -163,6 +165,7 @@ describe("loadConfig", () => {
         modelPack: "imagenet-mini",
         cacheDir: "/var/cache/vision",
         modelDownloads: { offline: true, mirrorUrl: "https://models.example.com/mirror" },
+        shutdown: { drainMs: 3000 },
         routing: { high: 0.9, low: 0.5, priorityClasses: [] },
         vlmTimeoutMs: 250,
         vlmPrecision: "fp32",

@@ -178,6 +178,11 @@ const envSchema = z
     MODELS_MIRROR_URL: z.preprocess(blankAsUnset, z.url().optional()),
     /** Serve GraphiQL on /graphql. Default true. */
     GRAPHIQL: flag(true),
+    /**
+     * After SIGTERM, how long requests in flight may take before the process exits anyway.
+     * Default 10,000 ms; keep it under the orchestrator's grace period.
+     */
+    SHUTDOWN_DRAIN_MS: positiveInt.default(10_000),
     /** Serve the demo page (upload images, see the answers) on /. Default true. */
     DEMO_PAGE: flag(true),
     /**
@@ -267,6 +272,7 @@ export interface Config {
   cacheDir: string;
   /** Model pack downloads: the cache lives under cacheDir. */
   modelDownloads: { offline: boolean; mirrorUrl: string | null };
+  shutdown: { drainMs: number };
   routing: {
     high: number;
     low: number;
@@ -334,6 +340,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     modelPack: e.MODEL_PACK,
     cacheDir: e.CACHE_DIR,
     modelDownloads: { offline: e.MODELS_OFFLINE, mirrorUrl: e.MODELS_MIRROR_URL ?? null },
+    shutdown: { drainMs: e.SHUTDOWN_DRAIN_MS },
     routing: {
       high: e.VLM_THRESHOLD_HIGH,
       low: e.VLM_THRESHOLD_LOW,

@@ -6,8 +6,6 @@ import { createRuntime } from "./runtime.ts";
 import { startTracing } from "./telemetry/tracing-sdk.ts";
 
 const log = (message: string) => console.log(`[classify] ${message}`);
-// In-flight requests get this long to finish after SIGTERM before the process exits anyway.
-const DRAIN_DEADLINE_MS = 10_000;
 
 async function main() {
   const config = loadConfig();
@@ -51,7 +49,7 @@ async function main() {
     const deadline = setTimeout(() => {
       log("drain deadline reached; exiting with requests still open");
       process.exit(0);
-    }, DRAIN_DEADLINE_MS);
+    }, config.shutdown.drainMs);
     deadline.unref();
     server.close(async () => {
       await runtime.close();
