@@ -23,6 +23,7 @@ import { arrivalTimesMs } from "../loadtest/node/arrivals.ts";
 import { runLoad } from "../loadtest/node/open-model.ts";
 import { formatReport } from "../loadtest/node/report.ts";
 import { loadSamples } from "../loadtest/node/send-classify.ts";
+import { type ServiceProcess, startService } from "../loadtest/node/service-process.ts";
 import { createApp } from "./app.ts";
 import { CLASSIFY, type ClassificationResult, createTestApp } from "./testing/test-app.ts";
 
@@ -256,15 +257,21 @@ describe("load against the real service", () => {
       expect(answer.data.classify.vlmReason, plan.file).toBe(plan.clip ? "FORCED" : null);
     }
   });
+});
 
-  // Here the service and the generator share one event loop, and the machine is shared with
-  // another test worker. On two cores the loop is ~57% busy at 50 req/s and ~93% at 100 req/s;
-  // beside a busy neighbour 100 req/s queued into seconds and 50 req/s reached p95 300–480 ms,
-  // while 25 req/s kept p95 under 40 ms. The steady rate is run.ts's job, against `npm start`.
-  const RATE = 25;
+describe("the 100 req/s smoke, against the service as its own process", () => {
+  let service: ServiceProcess | undefined;
+  afterAll(() => service?.stop());
+
+  const RATE = 100;
   const DURATION_S = 5;
 
+  // No latency assertion: CI machines are shared and the latency targets are checked by the
+  // runner's own thresholds against a standalone service (see BENCHMARKS.md). What must hold
+  // anywhere: every request sent on schedule and answered, without errors, with the planned mix.
   it(`sustains ${RATE} req/s for ${DURATION_S} s without errors, with the planned mix`, async () => {
+    service = await startService({ VLM_TIMEOUT_MS: "30000", ORT_INTRA_OP_THREADS: "1" });
+    const target = `${service.url}/graphql`;
     // Not measured: a first second that compiles the hot paths and fills the connection pool.
     await runLoad({
       scenario: buildScenario("smoke", { rate: RATE, durationS: 1 }),
@@ -277,14 +284,13 @@ describe("load against the real service", () => {
       samples,
     });
     const printed = formatReport(report);
+    console.log(printed);
     expect(report.scheduled, printed).toBe(RATE * DURATION_S);
     expect(report.errors, printed).toMatchObject({ http: 0, graphql: 0, notSent: 0 });
     expect(report.errorRate, printed).toBe(0);
-    expect(report.achievedRate, printed).toBeGreaterThanOrEqual(RATE * 0.9);
-    // Generous: CI machines are shared. The runner's own thresholds hold the real targets.
-    expect(report.latencyMs.p95, printed).toBeLessThan(250);
+    expect(report.achievedRate, printed).toBeGreaterThanOrEqual(RATE * 0.8);
     expect(report.clipShare, printed).toBeGreaterThan(0.15);
     expect(report.clipShare, printed).toBeLessThan(0.5);
     expect(report.cacheHitShare, printed).toBeGreaterThan(0);
-  }, 60_000);
+  }, 180_000);
 });

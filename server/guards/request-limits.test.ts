@@ -132,7 +132,27 @@ describe("upload and request limits, through the HTTP handler", () => {
   it("refuses a body over REQUEST_MAX_BYTES counted as it streams (no Content-Length)", async () => {
     // Three files, each under the per-file limit, together over the request limit.
     const { variables, parts } = batchOf([0, 1, 2].map(() => randomBytes(7000)));
-    const request = multipartRequest(CLASSIFY_BATCH, variables, parts);
+    const form = multipartRequest(CLASSIFY_BATCH, variables, parts);
+    // Sent in 4 KiB chunks from a stream this test owns, as a chunked upload arrives. (A
+    // FormData body is streamed by undici from an async iterator, and cancelling that mid-body,
+    // as the service does here, trips an undici race on Node 24: nodejs/undici#5715.)
+    const bytes = new Uint8Array(await form.arrayBuffer());
+    let offset = 0;
+    const body = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (offset >= bytes.length) return controller.close();
+        controller.enqueue(bytes.slice(offset, (offset += 4096)));
+      },
+    });
+    const request = new Request(form.url, {
+      method: "POST",
+      body,
+      duplex: "half",
+      headers: {
+        "content-type": form.headers.get("content-type") ?? "",
+        "graphql-preflight": "1",
+      },
+    } as RequestInit);
     expect(request.headers.get("content-length")).toBeNull();
     await refusedThenServed(service.send(request), "REQUEST_TOO_LARGE");
   });
