@@ -141,7 +141,8 @@ describe("upload and request limits, through the HTTP handler", () => {
     const body = new ReadableStream<Uint8Array>({
       pull(controller) {
         if (offset >= bytes.length) return controller.close();
-        controller.enqueue(bytes.slice(offset, (offset += 4096)));
+        controller.enqueue(bytes.slice(offset, offset + 4096));
+        offset += 4096;
       },
     });
     const request = new Request(form.url, {
