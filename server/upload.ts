@@ -1,6 +1,6 @@
-import { createHash } from "node:crypto";
 import { UserError } from "./errors.ts";
 import type { ImageInput } from "./pipeline/types.ts";
+import { sha256Hex } from "./sha256.ts";
 
 /** Reads one uploaded file into memory, within the size limit, keyed by the sha256 of its bytes. */
 export async function readUpload(
@@ -17,5 +17,5 @@ export async function readUpload(
     );
   }
   const bytes = new Uint8Array(await file.arrayBuffer());
-  return { bytes, sha256: createHash("sha256").update(bytes).digest("hex") };
+  return { bytes, sha256: sha256Hex(bytes) };
 }

@@ -1,4 +1,3 @@
-import { createHash } from "node:crypto";
 import sharp from "sharp";
 import type { DynamicBatcher } from "./batching/dynamic-batcher.ts";
 import type { BatchedModel, ModelBatchers } from "./batching/model-batchers.ts";
@@ -6,6 +5,7 @@ import type { Models } from "./inference/load-models.ts";
 import type { Classifier } from "./pipeline/classify.ts";
 import { decodeImage } from "./pipeline/decode.ts";
 import type { ImageLimits } from "./preprocess/decode-image.ts";
+import { sha256Hex } from "./sha256.ts";
 
 export interface WarmUpOptions {
   classifier: Classifier;
@@ -75,7 +75,7 @@ export async function warmUp(options: WarmUpOptions): Promise<WarmUpReport> {
   const textTower = models.clip !== null;
   await models.clip?.text.embed([`a photo of a ${models.pack.labels[0] ?? "thing"}`]);
 
-  const sha256 = createHash("sha256").update(bytes).digest("hex");
+  const sha256 = sha256Hex(bytes);
   const [outcome] = await classifier.classifyImages([{ bytes, sha256 }], {
     topK: 1,
     vlm: "FORCE",

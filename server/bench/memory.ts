@@ -1,7 +1,7 @@
-import { createHash } from "node:crypto";
 import sharp from "sharp";
 import { loadConfig } from "../config.ts";
 import { createRuntime } from "../runtime.ts";
+import { sha256Hex } from "../sha256.ts";
 
 // Small enough that the cache fills and evicts during the run, so its bound is exercised.
 const CACHE_BYTES = 4 * 1024 * 1024;
@@ -33,7 +33,7 @@ export async function measureMemory(log: (line: string) => void) {
     const bytes = await sharp(pixels, { raw: { width: 28, height: 28, channels: 1 } })
       .png()
       .toBuffer();
-    const sha256 = createHash("sha256").update(bytes).digest("hex");
+    const sha256 = sha256Hex(bytes);
     await runtime.classifier.classifyImages([{ bytes, sha256 }], {
       topK: 5,
       vlm: "FORCE",

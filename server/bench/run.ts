@@ -1,4 +1,3 @@
-import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
 import { availableParallelism } from "node:os";
@@ -8,6 +7,7 @@ import { createApp } from "../app.ts";
 import { loadConfig } from "../config.ts";
 import { dot } from "../inference/vector-math.ts";
 import { createRuntime, type Runtime } from "../runtime.ts";
+import { sha256Hex } from "../sha256.ts";
 import { multipartRequest } from "../testing/multipart.ts";
 import { CLASSIFY } from "../testing/test-app.ts";
 import { closedLoop } from "./closed-loop.ts";
@@ -96,7 +96,7 @@ log(`service under saturating load: ${requests} distinct images, 16 in flight, C
 const images = await syntheticJpegs(requests * 2);
 const inputs = images.map((bytes) => ({
   bytes,
-  sha256: createHash("sha256").update(bytes).digest("hex"),
+  sha256: sha256Hex(bytes),
 }));
 const forced = { topK: 5, vlm: "FORCE" as const, labels: null };
 const serve = (runtime: Runtime, offset: number) => (i: number) =>

@@ -1,6 +1,7 @@
 import { existsSync } from "node:fs";
 import { rename, rm, stat } from "node:fs/promises";
 import { setTimeout as sleep } from "node:timers/promises";
+import { sha256File } from "../sha256.ts";
 import type { CacheLayout } from "./cache-layout.ts";
 import { type CatalogDownload, TRUST_ON_FIRST_USE } from "./catalog.ts";
 import {
@@ -14,7 +15,6 @@ import type { LockFile } from "./lock-file.ts";
 import { mirroredUrl } from "./mirror.ts";
 import { describeNetworkFailure } from "./network-error.ts";
 import type { Progress } from "./progress.ts";
-import { sha256File } from "./sha256-file.ts";
 
 export interface FetchOptions {
   cache: CacheLayout;

@@ -1,6 +1,6 @@
-import { createHash } from "node:crypto";
 import type { Classifier } from "../pipeline/classify.ts";
 import type { Classification } from "../pipeline/types.ts";
+import { sha256Hex } from "../sha256.ts";
 
 /** A labelled image for evaluation. */
 export interface LabelledImage {
@@ -64,7 +64,7 @@ export async function evaluate(
   for await (const batch of images) {
     const inputs = batch.map(({ bytes }) => ({
       bytes,
-      sha256: createHash("sha256").update(bytes).digest("hex"),
+      sha256: sha256Hex(bytes),
     }));
     const auto = await classifier.classifyImages(inputs, { topK: 5, vlm: "AUTO", labels: null });
     const forced = await classifier.classifyImages(inputs, {

@@ -1,7 +1,6 @@
-import { createHash } from "node:crypto";
-import { createReadStream } from "node:fs";
 import { Worker } from "node:worker_threads";
 import type { InferenceSession } from "onnxruntime-node";
+import { sha256File } from "../sha256.ts";
 import type {
   Float32TensorData,
   FromWorker,
@@ -71,7 +70,7 @@ export async function openOnnxModel(
     startModelThread(init).catch((error: Error) => {
       throw new Error(`cannot load model ${path}: ${error.message}`, { cause: error });
     }),
-    fileSha256(path),
+    sha256File(path),
   ]);
   for (const name of tensors.inputs) {
     if (!first.inputNames.includes(name)) {
@@ -104,12 +103,6 @@ export async function openOnnxModel(
     },
     release: () => thread.release(),
   };
-}
-
-async function fileSha256(path: string): Promise<string> {
-  const hash = createHash("sha256");
-  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
-  return hash.digest("hex");
 }
 
 interface ModelThread {
