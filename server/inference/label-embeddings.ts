@@ -67,14 +67,14 @@ export async function readLabelEmbeddings(
  */
 export async function cachedLabelEmbeddings(options: {
   text: ClipTextModel;
-  textModelPath: string;
   labels: readonly string[];
   templates: readonly string[];
   cacheDir: string;
 }): Promise<{ embeddings: LabelEmbeddings; cacheFile: string; fromCache: boolean }> {
-  const { text, textModelPath, labels, templates, cacheDir } = options;
+  const { text, labels, templates, cacheDir } = options;
+  // The text model's contents were hashed when it was opened; no need to read it again.
   const hash = createHash("sha256")
-    .update(await readFile(textModelPath))
+    .update(text.model.sha256)
     .update(JSON.stringify({ labels, templates }))
     .digest("hex");
   const dir = join(cacheDir, "label-embeddings");

@@ -118,7 +118,6 @@ async function loadClip(pack: ModelPack, options: LoadOptions): Promise<ClipMode
   }
   const cached = await cachedLabelEmbeddings({
     text,
-    textModelPath: textFile,
     labels: pack.labels,
     templates: pack.templates,
     cacheDir: options.cacheDir,
