@@ -3,11 +3,10 @@ import { isAsyncIterable, type Plugin } from "graphql-yoga";
 
 /**
  * Gives the errors yoga and graphql-js raise about the request itself a code and a 4xx status,
- * so every error a client can cause carries `extensions.code`:
+ * so every error a client can cause carries `extensions.code` (size limits are typed earlier,
+ * by useRequestLimits in server/guards/):
  * - a multipart body yoga cannot read as the GraphQL multipart request spec says (no or broken
  *   `operations` or `map` JSON): BAD_REQUEST, 400 (yoga answers 200 without a code otherwise);
- * - an upload past UPLOAD_MAX_BYTES, stopped while it streams in: FILE_TOO_LARGE, 413, the code
- *   the resolvers give a file that is too large;
  * - variables that do not fit the operation, such as a File! left null because the `map` names
  *   no file part for it or a part that is not there: BAD_USER_INPUT, 400.
  */
@@ -41,9 +40,6 @@ export function useRequestErrorCodes(): Plugin {
 
 function typedParseError(error: unknown): unknown {
   if (!(error instanceof GraphQLError)) return error;
-  if (error.extensions.code === "REQUEST_ENTITY_TOO_LARGE") {
-    return withCode(error, "FILE_TOO_LARGE", 413);
-  }
   return error.extensions.code ? error : withCode(error, "BAD_REQUEST", 400);
 }
 
