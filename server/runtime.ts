@@ -1,7 +1,5 @@
 import { Registry } from "prom-client";
 import sharp from "sharp";
-import { createConcurrencyLimiter } from "./batching/concurrency-limiter.ts";
-import { createModelBatchers, type ModelBatchers } from "./batching/model-batchers.ts";
 import { createRedisEmbeddingLevel } from "./cache/redis-embedding-level.ts";
 import type { Config } from "./config.ts";
 import { createAccuracyWindow } from "./feedback/accuracy-window.ts";
@@ -29,7 +27,6 @@ const REDIS_START_WAIT_MS = 2000;
 export interface Runtime {
   readonly config: Config;
   readonly models: Models;
-  readonly batchers: ModelBatchers;
   readonly classifier: Classifier;
   readonly metrics: Metrics;
   readonly submitFeedback: SubmitFeedback;
@@ -95,17 +92,6 @@ async function build(
     log,
   });
   const clip = models.clip;
-  const batchers = createModelBatchers(models, config, metrics, {
-    modelKey: clip ? modelFingerprint(clip.vision.model, clip.vision.preprocess) : "",
-    secondLevel:
-      redis && clip
-        ? createRedisEmbeddingLevel({
-            redis,
-            dimensions: clip.labelEmbeddings.dim,
-            ttlSeconds: config.redis.embeddingTtlSeconds,
-          })
-        : undefined,
-  });
   const localPredictions = createPredictionStore({
     maxEntries: config.feedback.storeMax,
     ttlMs: config.feedback.ttlMs,
@@ -123,22 +109,33 @@ async function build(
         local: localWindow,
       })
     : localWindow;
-  const decodeSlots = createConcurrencyLimiter({
-    concurrency: config.decode.concurrency,
-    maxQueue: config.decode.queueMax,
-  });
-  metrics.sources.decodes = () => ({ active: decodeSlots.active, waiting: decodeSlots.waiting });
   const classifier = createClassifier({
     models,
+    runners: {
+      cnn: (tensors) => models.cnn.classify(tensors),
+      clipVision: clip ? (tensors) => clip.vision.embed(tensors) : null,
+    },
+    batching: { ...config.batching, clipQueueMax: config.batching.vlmQueueMax },
+    embeddingCache: {
+      maxBytes: config.embeddingCacheBytes,
+      modelKey: clip ? modelFingerprint(clip.vision.model, clip.vision.preprocess) : "",
+      secondLevel:
+        redis && clip
+          ? createRedisEmbeddingLevel({
+              redis,
+              dimensions: clip.labelEmbeddings.dim,
+              ttlSeconds: config.redis.embeddingTtlSeconds,
+            })
+          : undefined,
+    },
+    breaker: config.breaker,
     routing: {
       high: config.routing.high,
       low: config.routing.low,
       priorityClasses: new Set(config.routing.priorityClasses),
     },
-    decode: { limits: config.limits, slots: decodeSlots },
-    vlmTimeoutMs: config.vlmTimeoutMs,
-    runCnn: (tensor) => batchers.cnn.submit(tensor),
-    embedImage: batchers.embedImage,
+    decode: { limits: config.limits, ...config.decode },
+    clipTimeoutMs: config.vlmTimeoutMs,
     metrics,
     predictions,
   });
@@ -153,7 +150,6 @@ async function build(
   const report = await warmUp({
     classifier,
     models,
-    batchers,
     limits: config.limits,
     batching: config.batching,
     log,
@@ -170,7 +166,6 @@ async function build(
   return {
     config,
     models,
-    batchers,
     classifier,
     metrics,
     submitFeedback,

@@ -1,16 +1,14 @@
 import sharp from "sharp";
-import type { DynamicBatcher } from "./batching/dynamic-batcher.ts";
-import type { BatchedModel, ModelBatchers } from "./batching/model-batchers.ts";
 import type { Models } from "./inference/load-models.ts";
 import type { Classifier } from "./pipeline/classify.ts";
 import { decodeImage } from "./pipeline/decode.ts";
+import type { BatchedModel } from "./pipeline/model-steps.ts";
 import type { ImageLimits } from "./preprocess/decode-image.ts";
 import { sha256Hex } from "./sha256.ts";
 
 export interface WarmUpOptions {
   classifier: Classifier;
   models: Models;
-  batchers: ModelBatchers;
   limits: ImageLimits;
   /** Every batch size from 1 to the largest a batcher can form (its queue bounds it too) is run. */
   batching: { maxBatchSize: number; cnnQueueMax: number; vlmQueueMax: number };
@@ -37,7 +35,8 @@ export interface WarmUpReport {
  * pipeline cannot answer, which keeps the service from reporting ready.
  */
 export async function warmUp(options: WarmUpOptions): Promise<WarmUpReport> {
-  const { classifier, models, batchers, limits, batching, budgetMs = 60_000 } = options;
+  const { classifier, models, limits, batching, budgetMs = 60_000 } = options;
+  const { steps } = classifier;
   const started = performance.now();
   const bytes = await sharp({
     create: { width: 64, height: 48, channels: 3, background: { r: 128, g: 96, b: 64 } },
@@ -46,10 +45,10 @@ export async function warmUp(options: WarmUpOptions): Promise<WarmUpReport> {
     .toBuffer();
 
   const batchSizes: Record<BatchedModel, number[]> = { cnn: [], clip_vision: [] };
-  const unwatch = batchers.watchBatches((model, stats) => batchSizes[model].push(stats.size));
+  const unwatch = steps.watchBatches((model, stats) => batchSizes[model].push(stats.size));
   try {
     const sweep = async (
-      batcher: DynamicBatcher<Float32Array, Float32Array>,
+      batcher: { submit: (tensor: Float32Array) => Promise<Float32Array> },
       tensor: Float32Array,
       queueMax: number,
     ) => {
@@ -64,10 +63,10 @@ export async function warmUp(options: WarmUpOptions): Promise<WarmUpReport> {
       }
     };
     const cnnInput = await decodeImage(bytes, models.cnn.preprocess, limits);
-    await sweep(batchers.cnn, cnnInput.tensor, batching.cnnQueueMax);
-    if (batchers.vision && models.clip) {
+    await sweep(steps.cnn, cnnInput.tensor, batching.cnnQueueMax);
+    if (steps.clipVision && models.clip) {
       const clipInput = await decodeImage(bytes, models.clip.vision.preprocess, limits);
-      await sweep(batchers.vision, clipInput.tensor, batching.vlmQueueMax);
+      await sweep(steps.clipVision, clipInput.tensor, batching.vlmQueueMax);
     }
   } finally {
     unwatch();

@@ -39,7 +39,7 @@ export async function measureMemory(log: (line: string) => void) {
       vlm: "FORCE",
       labels: null,
     });
-    maxCacheBytes = Math.max(maxCacheBytes, runtime.batchers.embeddingCache?.bytes ?? 0);
+    maxCacheBytes = Math.max(maxCacheBytes, runtime.classifier.steps.embeddingCache?.bytes ?? 0);
     if (n + 1 === 1_000 || n + 1 === 10_000) {
       readings[`rssAfter${n + 1}`] = rss();
       log(`memory: ${n + 1} images, RSS ${(readings[`rssAfter${n + 1}`] as number) / 2 ** 20} MiB`);

@@ -108,7 +108,7 @@ const service = {
 
 log("batcher: saturating load vs the best offline batch; one request at a time");
 const tensors = randomImages(64, 224, 224);
-const vision = optimised.batchers.vision;
+const vision = optimised.classifier.steps.clipVision;
 if (!vision) throw new Error("no CLIP batcher");
 const batcherLoad = await closedLoop(requests, 32, (i) =>
   vision.submit(tensors[i % 64] as Float32Array),

@@ -170,13 +170,20 @@ describe.skipIf(!hasSharedData)("sweepThresholds on real images (imagenet-mini)"
   ])(
     "answers image by image as a classifier running high %s, low %s",
     async (high, low) => {
+      const { config } = runtime;
+      const clip = runtime.models.clip;
       const classifier = createClassifier({
         models: runtime.models,
+        runners: {
+          cnn: (tensors) => runtime.models.cnn.classify(tensors),
+          clipVision: clip ? (tensors) => clip.vision.embed(tensors) : null,
+        },
+        batching: { ...config.batching, clipQueueMax: config.batching.vlmQueueMax },
+        embeddingCache: { maxBytes: config.embeddingCacheBytes, modelKey: "sweep" },
+        breaker: config.breaker,
         routing: rules(high, low),
-        decode: { limits: runtime.config.limits, slots: runtime.classifier.decodeSlots },
-        vlmTimeoutMs: 60_000,
-        runCnn: (tensor) => runtime.batchers.cnn.submit(tensor),
-        embedImage: runtime.batchers.embedImage,
+        decode: { limits: config.limits, ...config.decode },
+        clipTimeoutMs: 60_000,
         metrics: runtime.metrics,
         predictions: createPredictionStore({ maxEntries: 1000, ttlMs: 60_000 }),
       });

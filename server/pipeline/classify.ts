@@ -1,14 +1,16 @@
 import { randomUUID } from "node:crypto";
-import { QueueFullError } from "../batching/dynamic-batcher.ts";
 import { UserError } from "../errors.ts";
 import type { PredictionStore } from "../feedback/prediction-store.ts";
 import type { Models } from "../inference/load-models.ts";
-import type { Metrics } from "../telemetry/metrics.ts";
+import { createConcurrencyLimiter } from "../load-control/concurrency-limiter.ts";
+import type { ImageLimits } from "../preprocess/decode-image.ts";
 import { withSpan, withSpanSync } from "../telemetry/tracing.ts";
 import { createCustomLabelSets } from "./custom-label-sets.ts";
-import { createBoundedDecode, type DecodedImage, type DecodeStep } from "./decode.ts";
+import { createBoundedDecode, type DecodedImage } from "./decode.ts";
 import { cnnWeight, ensemble } from "./ensemble.ts";
-import type { ImageEmbedder } from "./image-embeddings.ts";
+import type { ModelRunners } from "./model-runner.ts";
+import { createModelSteps, type ModelStepsOptions } from "./model-steps.ts";
+import { refuseWhenFull } from "./overloaded.ts";
 import { decideRoute, type RoutingRules } from "./route.ts";
 import { askClip, type SecondOpinion } from "./second-opinion.ts";
 import { topK } from "./top-k.ts";
@@ -20,18 +22,21 @@ import type {
   VlmReason,
 } from "./types.ts";
 
-export interface ClassifierOptions {
+export interface ClassifierDeps extends Omit<ModelStepsOptions, "runners"> {
+  /** The pack's models: labels, preprocessing, label embeddings and the text tower. */
   models: Models;
+  /** The CNN and CLIP's vision tower as batch runners; the steps around them are built here. */
+  runners: ModelRunners;
   routing: RoutingRules;
-  /** Image limits and the process-wide bound on decodes running at once. */
-  decode: DecodeStep;
+  /**
+   * Image limits, and the process-wide bound on decodes running at once. A decode holds the
+   * full-size pixels in memory (up to the pixel limit × 4 channels × 2 bytes for 16-bit RGBA),
+   * so many large images at once are a memory problem before they are a CPU one: past the bound
+   * they wait, past its queue they are refused as OVERLOADED.
+   */
+  decode: { limits: ImageLimits; concurrency: number; queueMax: number };
   /** How long to wait for CLIP before answering with the CNN alone. */
-  vlmTimeoutMs: number;
-  /** One image through the CNN (the process-wide batcher merges concurrent calls). */
-  runCnn: (tensor: Float32Array) => Promise<Float32Array>;
-  /** One image's CLIP embedding through the cache and batcher; null without CLIP. */
-  embedImage: ImageEmbedder | null;
-  metrics: Metrics;
+  clipTimeoutMs: number;
   /** Every answer is kept here for a while, so feedback can score it (in process or Redis). */
   predictions: PredictionStore;
 }
@@ -53,11 +58,16 @@ interface Scored {
  * The request pipeline, top to bottom: decode → CNN → route → CLIP (cache, batcher) →
  * ensemble → top-k. Takes one request's images at once; each image fails on its own.
  */
-export function createClassifier(options: ClassifierOptions) {
-  const { models, routing, decode, vlmTimeoutMs, runCnn, embedImage, metrics, predictions } =
-    options;
+export function createClassifier(deps: ClassifierDeps) {
+  const { models, routing, decode, clipTimeoutMs, metrics, predictions } = deps;
   const { pack, cnn, clip } = models;
-  const decodeImage = createBoundedDecode(decode);
+  const steps = createModelSteps(deps);
+  const decodeSlots = createConcurrencyLimiter({
+    concurrency: decode.concurrency,
+    maxQueue: decode.queueMax,
+  });
+  metrics.sources.decodes = () => ({ active: decodeSlots.active, waiting: decodeSlots.waiting });
+  const decodeImage = createBoundedDecode({ limits: decode.limits, slots: decodeSlots });
   const customLabelSets = createCustomLabelSets(pack.templates);
   // Decode once when both models want the same input, which is the usual case.
   const clipSharesCnnInput =
@@ -65,11 +75,11 @@ export function createClassifier(options: ClassifierOptions) {
 
   async function classifyImages(
     inputs: readonly ImageInput[],
-    options: ClassifyOptions,
+    request: ClassifyOptions,
   ): Promise<ClassifyOutcome[]> {
     const started = performance.now();
     const outcomes = await Promise.all(
-      inputs.map((input, index) => settle(scoreWithCnn(input, index, options))),
+      inputs.map((input, index) => settle(scoreWithCnn(input, index, request))),
     );
     const scored = outcomes.filter((o): o is Scored => !(o instanceof UserError));
 
@@ -78,14 +88,16 @@ export function createClassifier(options: ClassifierOptions) {
       askClip(
         {
           clip,
-          embedImage,
+          embedImage: steps.embedImage,
           labelEmbeddings: (c) =>
-            options.labels
-              ? customLabelSets.get(c, options.labels)
+            request.labels
+              ? customLabelSets.get(c, request.labels)
               : Promise.resolve(c.labelEmbeddings),
-          timeoutMs: vlmTimeoutMs,
+          timeoutMs: clipTimeoutMs,
         },
-        routed.map((item) => ({ sha256: item.input.sha256, tensor: () => clipInput(item) })),
+        // CLIP's own decode (when its preprocessing differs from the CNN's) runs only on an
+        // embedding-cache miss: the embedder calls tensorOnMiss inside the cache's compute.
+        routed.map((item) => ({ sha256: item.input.sha256, tensorOnMiss: () => clipInput(item) })),
       ),
     );
 
@@ -101,42 +113,34 @@ export function createClassifier(options: ClassifierOptions) {
           "vlm.reason": outcome.reason ?? "none",
           "vlm.fallback": opinion?.ok === false ? opinion.fallback : "none",
         },
-        () => compose(outcome, opinion, options, performance.now() - started),
+        () => compose(outcome, opinion, request, performance.now() - started),
       );
-      record(answer, options);
+      record(answer, request);
       return answer;
     });
     // Stored before the ids go out, so feedback can reach any replica at once. Never throws.
     await Promise.all(
       answers.map((answer) =>
-        answer instanceof UserError ? undefined : remember(answer, options),
+        answer instanceof UserError ? undefined : remember(answer, request),
       ),
     );
     return answers;
   }
 
-  async function scoreWithCnn(input: ImageInput, index: number, options: ClassifyOptions) {
+  async function scoreWithCnn(input: ImageInput, index: number, request: ClassifyOptions) {
     const image = await withSpan("decode", { "image.bytes": input.bytes.byteLength }, () =>
       decodeImage(input.bytes, cnn.preprocess),
     );
     metrics.decode.observe(image.decodeMs / 1000);
     const cnnStarted = performance.now();
-    const cnnScores = await withSpan("cnn", {}, () => runCnn(image.tensor)).catch(
-      (error: unknown) => {
-        if (error instanceof QueueFullError) {
-          throw new UserError(
-            "OVERLOADED",
-            `the CNN's queue is full (${error.maxQueue}); retry later`,
-          );
-        }
-        throw error;
-      },
+    const cnnScores = await withSpan("cnn", {}, () =>
+      refuseWhenFull("the CNN's queue is full", () => steps.cnn.submit(image.tensor)),
     );
-    const cnnAnswer = modelScores(`${pack.name}/cnn`, cnnScores, pack.labels, options.topK);
+    const cnnAnswer = modelScores(`${pack.name}/cnn`, cnnScores, pack.labels, request.topK);
     const reason = withSpanSync(
       "route",
       { "cnn.label": cnnAnswer.top.label, "cnn.confidence": cnnAnswer.top.score },
-      () => decideRoute(cnnAnswer.top, options, routing),
+      () => decideRoute(cnnAnswer.top, request, routing),
     );
     const cnnMs = performance.now() - cnnStarted;
     return { index, input, image, cnnScores, cnnAnswer, cnnMs, reason } satisfies Scored;
@@ -151,7 +155,7 @@ export function createClassifier(options: ClassifierOptions) {
   function compose(
     item: Scored,
     opinion: SecondOpinion | null,
-    options: ClassifyOptions,
+    request: ClassifyOptions,
     totalMs: number,
   ): Classification {
     const { cnnAnswer, cnnScores, reason } = item;
@@ -184,7 +188,7 @@ export function createClassifier(options: ClassifierOptions) {
       `${pack.name}/clip`,
       opinion.scores,
       opinion.labels,
-      options.topK,
+      request.topK,
     );
     const shared = {
       ...base,
@@ -193,12 +197,12 @@ export function createClassifier(options: ClassifierOptions) {
       fallback: null,
       cacheHit: opinion.cacheHit,
     };
-    if (options.labels) {
+    if (request.labels) {
       // The CNN cannot score labels it was not trained on: the answer is CLIP's zero-shot alone.
       return { ...shared, top: vlmAnswer.top, predictions: vlmAnswer.predictions, cnnWeight: null };
     }
     const weight = cnnWeight(cnnAnswer.top.score, routing.low);
-    const final = topK(ensemble(cnnScores, opinion.scores, weight), pack.labels, options.topK);
+    const final = topK(ensemble(cnnScores, opinion.scores, weight), pack.labels, request.topK);
     return {
       ...shared,
       top: final[0] as Classification["top"],
@@ -207,20 +211,20 @@ export function createClassifier(options: ClassifierOptions) {
     };
   }
 
-  function remember(answer: Classification, options: ClassifyOptions) {
+  function remember(answer: Classification, request: ClassifyOptions) {
     return predictions.remember(answer.id, {
       cnnLabel: answer.cnn.top.label,
       finalLabel: answer.top.label,
       vlmUsed: answer.vlmUsed,
-      customLabels: answer.vlmUsed ? options.labels : null,
+      customLabels: answer.vlmUsed ? request.labels : null,
     });
   }
 
-  function record(answer: Classification, options: ClassifyOptions) {
+  function record(answer: Classification, request: ClassifyOptions) {
     metrics.images.inc({ result: "ok" });
     metrics.cnnConfidence.observe(answer.cnn.top.score);
     // Callers' own labels are free text: one series each would let clients explode cardinality.
-    metrics.predictions.inc({ label: options.labels ? "(custom labels)" : answer.top.label });
+    metrics.predictions.inc({ label: request.labels ? "(custom labels)" : answer.top.label });
     if (answer.vlmReason) {
       metrics.vlmInvocations.inc({ reason: answer.vlmReason.toLowerCase() });
       // Model time only: cache hits would pull the percentiles towards zero.
@@ -231,7 +235,7 @@ export function createClassifier(options: ClassifierOptions) {
     if (answer.fallback) metrics.vlmFallbacks.inc({ cause: answer.fallback.toLowerCase() });
   }
 
-  return { classifyImages, models, customLabelSets, decodeSlots: decode.slots };
+  return { classifyImages, models, steps, customLabelSets, decodeSlots };
 }
 
 export type Classifier = ReturnType<typeof createClassifier>;

@@ -1,9 +1,8 @@
-import type { ConcurrencyLimiter } from "../batching/concurrency-limiter.ts";
-import { QueueFullError } from "../batching/dynamic-batcher.ts";
-import { UserError } from "../errors.ts";
+import type { ConcurrencyLimiter } from "../load-control/concurrency-limiter.ts";
 import { type ImageInfo, type ImageLimits, inspectImage } from "../preprocess/decode-image.ts";
 import { preprocessImage } from "../preprocess/preprocess-image.ts";
 import type { PreprocessSpec } from "../preprocess/preprocessor-config.ts";
+import { refuseWhenFull } from "./overloaded.ts";
 
 export interface DecodedImage {
   info: ImageInfo;
@@ -30,28 +29,14 @@ export async function decodeImage(
 
 export interface DecodeStep {
   limits: ImageLimits;
-  /**
-   * Decodes running at once, process-wide. A decode holds the full-size pixels in memory (up to
-   * the pixel limit × 4 channels × 2 bytes for 16-bit RGBA), so many large images at once are a
-   * memory problem before they are a CPU one: past the bound they wait, past its queue they are
-   * refused as OVERLOADED.
-   */
+  /** Decodes running at once, process-wide; past its queue a decode is refused as OVERLOADED. */
   slots: ConcurrencyLimiter;
 }
 
 /** decodeImage within the step's decode slots; `decodeMs` excludes the wait for a slot. */
 export function createBoundedDecode({ limits, slots }: DecodeStep) {
-  return async (bytes: Uint8Array, spec: PreprocessSpec, known?: ImageInfo) => {
-    try {
-      return await slots.run(() => decodeImage(bytes, spec, limits, known));
-    } catch (error) {
-      if (error instanceof QueueFullError) {
-        throw new UserError(
-          "OVERLOADED",
-          `too many images are waiting to be decoded (${error.maxQueue}); retry later`,
-        );
-      }
-      throw error;
-    }
-  };
+  return (bytes: Uint8Array, spec: PreprocessSpec, known?: ImageInfo) =>
+    refuseWhenFull("too many images are waiting to be decoded", () =>
+      slots.run(() => decodeImage(bytes, spec, limits, known)),
+    );
 }

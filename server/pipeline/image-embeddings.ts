@@ -1,6 +1,7 @@
-import type { CircuitBreaker } from "../batching/circuit-breaker.ts";
-import { type DynamicBatcher, QueueFullError } from "../batching/dynamic-batcher.ts";
 import type { CacheLevel, CoalescingCache } from "../cache/coalescing-cache.ts";
+import type { CircuitBreaker } from "../load-control/circuit-breaker.ts";
+import { QueueFullError } from "../load-control/queue-full-error.ts";
+import type { DynamicBatcher } from "../scheduling/dynamic-batcher.ts";
 import { withSpan } from "../telemetry/tracing.ts";
 import type { Fallback } from "./types.ts";
 import { TimeoutError, withTimeout } from "./with-timeout.ts";
@@ -9,6 +10,12 @@ import { TimeoutError, withTimeout } from "./with-timeout.ts";
 export type EmbeddingOutcome =
   | { ok: true; embedding: Float32Array; cacheHit: boolean; ms: number }
   | { ok: false; fallback: Fallback; ms: number; error?: unknown };
+
+/** An image to embed: its hash keys the cache; its tensor is made only when the cache misses. */
+export interface EmbedderImage {
+  sha256: string;
+  tensorOnMiss: () => Promise<Float32Array>;
+}
 
 export interface ImageEmbedderOptions {
   /** The process-wide batcher in front of CLIP's vision tower. */
@@ -38,7 +45,7 @@ export function createImageEmbedder({
   onLookup,
 }: ImageEmbedderOptions) {
   return async function embedImage(
-    image: { sha256: string; tensor: () => Promise<Float32Array> },
+    image: EmbedderImage,
     timeoutMs: number,
   ): Promise<EmbeddingOutcome> {
     const started = performance.now();
@@ -50,7 +57,7 @@ export function createImageEmbedder({
         withSpan("cache", { "image.sha256": image.sha256 }, async (span) => {
           const found = await cache.getOrCompute(`${modelKey}:${image.sha256}`, async () =>
             withSpan("queue", {}, async () =>
-              batcher.submit(await image.tensor(), { signal: abort.signal }),
+              batcher.submit(await image.tensorOnMiss(), { signal: abort.signal }),
             ),
           );
           span.setAttributes({

@@ -1,6 +1,6 @@
 import type { LabelEmbeddings } from "../inference/label-embeddings.ts";
 import type { ClipModels } from "../inference/load-models.ts";
-import type { EmbeddingOutcome, ImageEmbedder } from "./image-embeddings.ts";
+import type { EmbedderImage, EmbeddingOutcome, ImageEmbedder } from "./image-embeddings.ts";
 import type { Fallback } from "./types.ts";
 import { TimeoutError, withTimeout } from "./with-timeout.ts";
 import { zeroShotScores } from "./zero-shot.ts";
@@ -25,7 +25,7 @@ export interface ClipStep {
  */
 export async function askClip(
   step: ClipStep,
-  images: readonly { sha256: string; tensor: () => Promise<Float32Array> }[],
+  images: readonly EmbedderImage[],
 ): Promise<SecondOpinion[]> {
   const { clip, embedImage, labelEmbeddings, timeoutMs } = step;
   if (!clip || !embedImage)

@@ -1,4 +1,4 @@
-import { QueueFullError } from "./dynamic-batcher.ts";
+import { QueueFullError } from "./queue-full-error.ts";
 
 export interface ConcurrencyLimiterOptions {
   /** Tasks running at once; no default. */

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { type BatchStats, createDynamicBatcher, QueueFullError } from "./dynamic-batcher.ts";
+import { QueueFullError } from "../load-control/queue-full-error.ts";
+import { type BatchStats, createDynamicBatcher } from "./dynamic-batcher.ts";
 
 interface Call<I, O> {
   items: I[];

@@ -1,3 +1,5 @@
+import { QueueFullError } from "../load-control/queue-full-error.ts";
+
 /**
  * Process-wide dynamic batcher: merges work from concurrent requests into one model call, as
  * Triton's dynamic batching and Ray Serve's `@serve.batch` do. A per-request DataLoader is a
@@ -57,15 +59,6 @@ export interface DynamicBatcher<I, O> {
   readonly running: boolean;
   /** Resolves once the queue is empty and no batch is running. */
   drain(): Promise<void>;
-}
-
-/** A queue is at `maxQueue`; shed the request (callers fall back or refuse rather than wait). */
-export class QueueFullError extends Error {
-  override readonly name = "QueueFullError";
-
-  constructor(readonly maxQueue: number) {
-    super(`queue is full (${maxQueue} items waiting)`);
-  }
 }
 
 interface Pending<I, O> {
