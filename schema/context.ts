@@ -1,7 +1,7 @@
 import type { Access } from "../server/auth/access.ts";
 import type { ImageBudget } from "../server/guards/image-budget.ts";
 import type { ImageLoaders } from "../server/pipeline/image-loader.ts";
-import type { Runtime } from "../server/runtime.ts";
+import type { Runtime } from "../server/runtime/runtime.ts";
 
 /** What every resolver sees: the process-wide runtime and this request's own state. */
 export interface GraphQLContext {

@@ -4,9 +4,7 @@ import { createYoga, useReadinessCheck } from "graphql-yoga";
 import type { GraphQLContext } from "../schema/context.ts";
 import { schema } from "../schema/index.ts";
 import { createApiKeyGuard } from "./auth/use-api-keys.ts";
-import { corsPolicy, useVaryByOrigin } from "./cors.ts";
 import { useDemoPage } from "./demo/use-demo-page.ts";
-import { createGraphiQLRenderer, graphiqlOptions } from "./graphiql.ts";
 import { useCsrfPrevention } from "./guards/csrf.ts";
 import { createImageBudget } from "./guards/image-budget.ts";
 import { schemaPrivacyPlugins } from "./guards/introspection.ts";
@@ -15,9 +13,11 @@ import { queryLimitPlugins } from "./guards/query-limits.ts";
 import { useRejectionMetrics } from "./guards/use-rejection-metrics.ts";
 import { useRequestLimits } from "./guards/use-request-limits.ts";
 import { useUserErrorStatus } from "./guards/use-user-error-status.ts";
+import { corsPolicy, useVaryByOrigin } from "./http/cors.ts";
+import { createGraphiQLRenderer, graphiqlOptions } from "./http/graphiql.ts";
+import { useRequestErrorCodes } from "./http/request-error-codes.ts";
 import { createImageLoaders } from "./pipeline/image-loader.ts";
-import { useRequestErrorCodes } from "./request-error-codes.ts";
-import type { Runtime } from "./runtime.ts";
+import type { Runtime } from "./runtime/runtime.ts";
 
 /**
  * The HTTP handler: GraphQL (+ GraphiQL) on /graphql, the demo page on /, liveness on /health,

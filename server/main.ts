@@ -2,7 +2,7 @@ import { createServer } from "node:http";
 import { createApp } from "./app.ts";
 import { describeAccessControl } from "./auth/use-api-keys.ts";
 import { ConfigError, loadConfig } from "./config.ts";
-import { createRuntime } from "./runtime.ts";
+import { createRuntime } from "./runtime/runtime.ts";
 import { startTracing } from "./telemetry/tracing-sdk.ts";
 
 const log = (message: string) => console.log(`[classify] ${message}`);

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { UserError, type UserErrorCode, userErrorCodes } from "../../server/errors.ts";
+import { UserError, type UserErrorCode, userErrorCodes } from "../../server/errors/user-error.ts";
 import {
   BAD_INPUT_CORPUS,
   CORPUS_ENV,

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { userErrorCodes } from "../../server/errors.ts";
+import { userErrorCodes } from "../../server/errors/user-error.ts";
 import { seededRandom } from "../../server/testing/seeded-random.ts";
 import { loadEmbeddedSamples } from "../../server/testing/shared-data.ts";
 import { createTestApp, type TestApp } from "../../server/testing/test-app.ts";

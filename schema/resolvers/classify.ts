@@ -1,9 +1,9 @@
 import { type Access, requireScope } from "../../server/auth/access.ts";
-import { badInput, UserError } from "../../server/errors.ts";
+import { badInput, UserError } from "../../server/errors/user-error.ts";
+import { readUpload } from "../../server/http/upload.ts";
 import { parseClassifyOptions } from "../../server/pipeline/options.ts";
 import type { ClassifyOptions } from "../../server/pipeline/types.ts";
 import { withSpan } from "../../server/telemetry/tracing.ts";
-import { readUpload } from "../../server/upload.ts";
 import { builder } from "../builder.ts";
 import { ClassificationRef } from "../types/classification.ts";
 import { ClassifyOptionsInput } from "../types/classify-options.ts";

@@ -1,4 +1,4 @@
-import type { UserError } from "../../server/errors.ts";
+import type { UserError } from "../../server/errors/user-error.ts";
 import type { Classification } from "../../server/pipeline/types.ts";
 import { builder } from "../builder.ts";
 import { ClassificationRef } from "./classification.ts";

@@ -1,4 +1,4 @@
-import type { UserErrorCode } from "../../server/errors.ts";
+import type { UserErrorCode } from "../../server/errors/user-error.ts";
 import { builder } from "../builder.ts";
 
 export const VlmModeEnum = builder.enumType("VlmMode", {
@@ -33,7 +33,7 @@ export const FallbackEnum = builder.enumType("Fallback", {
   } as const,
 });
 
-// A Record, so a new code in server/errors.ts does not build until it is documented here.
+// A Record, so a new code in server/errors/user-error.ts does not build until it is documented here.
 const errorCodes: Record<UserErrorCode, { description: string }> = {
   BAD_USER_INPUT: { description: "An argument is invalid, e.g. topK out of range or no file." },
   EMPTY_FILE: { description: "The file has no bytes." },

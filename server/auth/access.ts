@@ -1,4 +1,4 @@
-import { UserError } from "../errors.ts";
+import { UserError } from "../errors/user-error.ts";
 import type { Scope } from "./api-keys.ts";
 
 /** What the caller of one request may do; lives on the GraphQL context. */

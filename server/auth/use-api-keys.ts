@@ -1,5 +1,5 @@
 import type { Plugin } from "graphql-yoga";
-import { UserError } from "../errors.ts";
+import { UserError } from "../errors/user-error.ts";
 import { type Access, OPEN_ACCESS } from "./access.ts";
 import { type ApiKeyEntry, findApiKey, type RateLimit } from "./api-keys.ts";
 import { createTokenBucket } from "./token-bucket.ts";

@@ -1,7 +1,7 @@
 import sharp from "sharp";
 import { loadConfig } from "../config.ts";
-import { createRuntime } from "../runtime.ts";
-import { sha256Hex } from "../sha256.ts";
+import { sha256Hex } from "../hashing/sha256.ts";
+import { createRuntime } from "../runtime/runtime.ts";
 
 // Small enough that the cache fills and evicts during the run, so its bound is exercised.
 const CACHE_BYTES = 4 * 1024 * 1024;

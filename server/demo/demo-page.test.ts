@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { createApp } from "../app.ts";
-import type { Runtime } from "../runtime.ts";
+import type { Runtime } from "../runtime/runtime.ts";
 import { createTestApp } from "../testing/test-app.ts";
 import { DEMO_PAGE_CSP } from "./use-demo-page.ts";
 

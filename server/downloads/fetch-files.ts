@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import { rename, rm, stat } from "node:fs/promises";
 import { setTimeout as sleep } from "node:timers/promises";
-import { sha256File } from "../sha256.ts";
+import { sha256File } from "../hashing/sha256.ts";
 import type { CacheLayout } from "./cache-layout.ts";
 import { type CatalogDownload, TRUST_ON_FIRST_USE } from "./catalog.ts";
 import {

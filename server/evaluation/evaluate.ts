@@ -1,6 +1,6 @@
+import { sha256Hex } from "../hashing/sha256.ts";
 import type { Classifier } from "../pipeline/classify.ts";
 import type { Classification } from "../pipeline/types.ts";
-import { sha256Hex } from "../sha256.ts";
 
 /** A labelled image for evaluation. */
 export interface LabelledImage {

@@ -1,5 +1,5 @@
 import { loadConfig } from "../config.ts";
-import { createRuntime } from "../runtime.ts";
+import { createRuntime } from "../runtime/runtime.ts";
 
 /**
  * The service's runtime as evaluations run it: CLIP gets a minute per answer unless the

@@ -1,4 +1,4 @@
-import { UserError } from "../errors.ts";
+import { UserError } from "../errors/user-error.ts";
 import { createClipVision } from "../inference/clip-vision.ts";
 import type { ClipModels } from "../inference/load-models.ts";
 import { openOnnxModel } from "../inference/onnx-session.ts";

@@ -8,7 +8,7 @@ import { ensemble } from "../pipeline/ensemble.ts";
 import type { RoutingRules } from "../pipeline/route.ts";
 import { topK } from "../pipeline/top-k.ts";
 import type { Classification } from "../pipeline/types.ts";
-import { createRuntime, type Runtime } from "../runtime.ts";
+import { createRuntime, type Runtime } from "../runtime/runtime.ts";
 import {
   hasSharedData,
   IMAGENET_MINI_PACK,

@@ -1,4 +1,4 @@
-import { UserError } from "../errors.ts";
+import { UserError } from "../errors/user-error.ts";
 import type { Metrics } from "../telemetry/metrics.ts";
 import type { AccuracyWindow, WindowState } from "./accuracy-window.ts";
 import type { PredictionStore } from "./prediction-store.ts";

@@ -1,4 +1,4 @@
-import { UserError } from "../errors.ts";
+import { UserError } from "../errors/user-error.ts";
 
 /** The body was bigger than allowed; the client may retry with fewer or smaller files. */
 export const requestTooLarge = (maxBytes: number, sentBytes?: number) =>

@@ -1,6 +1,6 @@
 import { useCSRFPrevention } from "@graphql-yoga/plugin-csrf-prevention";
 import type { Plugin } from "graphql-yoga";
-import { UserError } from "../errors.ts";
+import { UserError } from "../errors/user-error.ts";
 
 /**
  * Any of these headers proves the request is not a "simple" cross-site one: a browser only

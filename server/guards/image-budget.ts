@@ -1,4 +1,4 @@
-import { UserError } from "../errors.ts";
+import { UserError } from "../errors/user-error.ts";
 
 /**
  * How many images one request may still classify. Aliases let one operation hold many

@@ -1,5 +1,5 @@
 import { GraphQLError } from "graphql";
-import { badInput, UserError } from "../errors.ts";
+import { badInput, UserError } from "../errors/user-error.ts";
 
 export interface UploadLimits {
   /** Bytes per file. */

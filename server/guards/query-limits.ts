@@ -5,7 +5,7 @@ import { maxDirectivesPlugin } from "@escape.tech/graphql-armor-max-directives";
 import { maxTokensPlugin } from "@escape.tech/graphql-armor-max-tokens";
 import type { GraphQLError } from "graphql";
 import type { Plugin } from "graphql-yoga";
-import { UserError } from "../errors.ts";
+import { UserError } from "../errors/user-error.ts";
 
 export interface QueryLimits {
   maxDepth: number;

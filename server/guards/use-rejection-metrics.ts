@@ -1,5 +1,5 @@
 import type { Plugin } from "graphql-yoga";
-import type { UserErrorCode } from "../errors.ts";
+import type { UserErrorCode } from "../errors/user-error.ts";
 
 /** The codes of the guards: what the service refused to take, as opposed to bad images. */
 const REJECTIONS: ReadonlySet<string> = new Set<UserErrorCode>([

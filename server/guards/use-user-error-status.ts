@@ -1,5 +1,5 @@
 import type { Plugin } from "graphql-yoga";
-import { userErrorCodes } from "../errors.ts";
+import { userErrorCodes } from "../errors/user-error.ts";
 
 const USER_CODES: ReadonlySet<unknown> = new Set(userErrorCodes);
 

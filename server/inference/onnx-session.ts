@@ -1,6 +1,6 @@
 import { Worker } from "node:worker_threads";
 import type { InferenceSession } from "onnxruntime-node";
-import { sha256File } from "../sha256.ts";
+import { sha256File } from "../hashing/sha256.ts";
 import type {
   Float32TensorData,
   FromWorker,

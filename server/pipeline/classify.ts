@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { UserError } from "../errors.ts";
+import { UserError } from "../errors/user-error.ts";
 import type { PredictionStore } from "../feedback/prediction-store.ts";
 import type { Models } from "../inference/load-models.ts";
 import { createConcurrencyLimiter } from "../load-control/concurrency-limiter.ts";

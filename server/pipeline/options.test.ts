@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { UserError } from "../errors.ts";
+import { UserError } from "../errors/user-error.ts";
 import { parseClassifyOptions } from "./options.ts";
 
 const limits = { customLabelsMax: 4 };

@@ -1,4 +1,4 @@
-import { badInput } from "../errors.ts";
+import { badInput } from "../errors/user-error.ts";
 import type { ClassifyOptions, VlmMode } from "./types.ts";
 
 export interface OptionLimits {

@@ -1,4 +1,4 @@
-import { UserError } from "../errors.ts";
+import { UserError } from "../errors/user-error.ts";
 import { QueueFullError } from "../load-control/queue-full-error.ts";
 
 /**

@@ -1,5 +1,5 @@
 import sharp, { type Metadata, type OutputInfo, type Sharp } from "sharp";
-import { invalidImage, UserError, unsupportedFormat } from "../errors.ts";
+import { invalidImage, UserError, unsupportedFormat } from "../errors/user-error.ts";
 import { type DecodableFormat, sniffFormat } from "./sniff-format.ts";
 
 export interface ImageLimits {

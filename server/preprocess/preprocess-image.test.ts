@@ -4,7 +4,7 @@ import { fileURLToPath } from "node:url";
 import { crc32, deflateSync } from "node:zlib";
 import sharp from "sharp";
 import { describe, expect, it } from "vitest";
-import { UserError, type UserErrorCode } from "../errors.ts";
+import { UserError, type UserErrorCode } from "../errors/user-error.ts";
 import { jpegWithSamsungScanHeader } from "../testing/bad-input-corpus/image-bytes.ts";
 import { type ImageLimits, inspectImage } from "./decode-image.ts";
 import { preprocessImage, resizedSize } from "./preprocess-image.ts";

@@ -8,7 +8,7 @@ import {
 } from "../../schema/generated/operations.ts";
 import { createApp } from "../app.ts";
 import { loadConfig } from "../config.ts";
-import { createRuntime, type Runtime } from "../runtime.ts";
+import { createRuntime, type Runtime } from "../runtime/runtime.ts";
 import { jsonRequest, multipartRequest, type UploadPart } from "./multipart.ts";
 
 export interface GraphQLResponse<T = Record<string, unknown>> {

@@ -3,7 +3,9 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { multipartBody } from "../loadtest/lib/multipart.js";
+import { createApp } from "../server/app.ts";
+import { CLASSIFY, type ClassificationResult, createTestApp } from "../server/testing/test-app.ts";
+import { multipartBody } from "./lib/multipart.js";
 import {
   CLASSIFY_QUERY,
   HOT_SET,
@@ -12,20 +14,18 @@ import {
   planRequest,
   SAMPLES,
   uniqueImage,
-} from "../loadtest/lib/request-mix.js";
+} from "./lib/request-mix.js";
 import {
   buildScenario,
   expectedRequests,
   profileDurationS,
   SCENARIO_NAMES,
-} from "../loadtest/lib/scenarios.js";
-import { arrivalTimesMs } from "../loadtest/node/arrivals.ts";
-import { runLoad } from "../loadtest/node/open-model.ts";
-import { formatReport } from "../loadtest/node/report.ts";
-import { loadSamples } from "../loadtest/node/send-classify.ts";
-import { type ServiceProcess, startService } from "../loadtest/node/service-process.ts";
-import { createApp } from "./app.ts";
-import { CLASSIFY, type ClassificationResult, createTestApp } from "./testing/test-app.ts";
+} from "./lib/scenarios.js";
+import { arrivalTimesMs } from "./node/arrivals.ts";
+import { runLoad } from "./node/open-model.ts";
+import { formatReport } from "./node/report.ts";
+import { loadSamples } from "./node/send-classify.ts";
+import { type ServiceProcess, startService } from "./node/service-process.ts";
 
 const samples = await loadSamples();
 

@@ -1,8 +1,8 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { createApp } from "./app.ts";
+import { createApp } from "../app.ts";
+import type { Runtime } from "../runtime/runtime.ts";
+import { createTestApp } from "../testing/test-app.ts";
 import { graphiqlOptions } from "./graphiql.ts";
-import type { Runtime } from "./runtime.ts";
-import { createTestApp } from "./testing/test-app.ts";
 
 const openGraphiQL = (app: ReturnType<typeof createApp>) =>
   app.fetch(new Request("http://localhost/graphql", { headers: { accept: "text/html" } }));

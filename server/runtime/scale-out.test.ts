@@ -2,16 +2,16 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { jsonRequest, multipartRequest } from "./testing/multipart.ts";
+import { jsonRequest, multipartRequest } from "../testing/multipart.ts";
 import {
   hasRedisServer,
   type RunningRedis,
   startRedisServer,
   warnIfNoRedisServer,
-} from "./testing/redis-server.ts";
-import { type ServiceProcess, startServiceProcess } from "./testing/service-process.ts";
-import { loadEmbeddedSamples } from "./testing/shared-data.ts";
-import { CLASSIFY, type ClassificationResult, type GraphQLResponse } from "./testing/test-app.ts";
+} from "../testing/redis-server.ts";
+import { type ServiceProcess, startServiceProcess } from "../testing/service-process.ts";
+import { loadEmbeddedSamples } from "../testing/shared-data.ts";
+import { CLASSIFY, type ClassificationResult, type GraphQLResponse } from "../testing/test-app.ts";
 
 warnIfNoRedisServer("the scale-out tests (two replicas sharing Redis)");
 

@@ -2,9 +2,9 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { MEMORY_CSV_HEADER } from "../loadtest/node/memory-sampler.ts";
-import type { ServiceProcess } from "../loadtest/node/service-process.ts";
-import { formatSoakReport, runSoak } from "../loadtest/node/soak.ts";
+import { MEMORY_CSV_HEADER } from "./node/memory-sampler.ts";
+import type { ServiceProcess } from "./node/service-process.ts";
+import { formatSoakReport, runSoak } from "./node/soak.ts";
 
 // The short soak: the bookkeeping of `npm run soak` (a real service process, the real load
 // generator, /metrics sampled) over 20 s. No RSS or latency verdict here: on a shared machine

@@ -1,10 +1,10 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { graphqlRequestInit } from "../schema/client/graphql-request.ts";
-import { AboutDocument, ClassifyDocument } from "../schema/generated/operations.ts";
-import { createApp } from "./app.ts";
-import type { Runtime } from "./runtime.ts";
-import { loadEmbeddedSamples } from "./testing/shared-data.ts";
-import { createTestApp } from "./testing/test-app.ts";
+import { graphqlRequestInit } from "../../schema/client/graphql-request.ts";
+import { AboutDocument, ClassifyDocument } from "../../schema/generated/operations.ts";
+import { createApp } from "../app.ts";
+import type { Runtime } from "../runtime/runtime.ts";
+import { loadEmbeddedSamples } from "../testing/shared-data.ts";
+import { createTestApp } from "../testing/test-app.ts";
 
 const ALLOWED = "https://app.example.com";
 const ALSO_ALLOWED = "http://127.0.0.1:5173";

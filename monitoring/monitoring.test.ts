@@ -2,9 +2,9 @@ import { spawnSync } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { METRIC_NAMES_JSON } from "../../dashboards/generate-metric-names.ts";
-import { metricNamesIn } from "../testing/prometheus.ts";
-import { REPO_ROOT } from "../testing/shared-data.ts";
+import { METRIC_NAMES_JSON } from "../dashboards/generate-metric-names.ts";
+import { metricNamesIn } from "../server/testing/prometheus.ts";
+import { REPO_ROOT } from "../server/testing/shared-data.ts";
 
 const MONITORING = join(REPO_ROOT, "monitoring");
 const RULES = join(MONITORING, "rules");

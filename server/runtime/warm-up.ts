@@ -1,10 +1,10 @@
 import sharp from "sharp";
-import type { Models } from "./inference/load-models.ts";
-import type { Classifier } from "./pipeline/classify.ts";
-import { decodeImage } from "./pipeline/decode.ts";
-import type { BatchedModel } from "./pipeline/model-steps.ts";
-import type { ImageLimits } from "./preprocess/decode-image.ts";
-import { sha256Hex } from "./sha256.ts";
+import { sha256Hex } from "../hashing/sha256.ts";
+import type { Models } from "../inference/load-models.ts";
+import type { Classifier } from "../pipeline/classify.ts";
+import { decodeImage } from "../pipeline/decode.ts";
+import type { BatchedModel } from "../pipeline/model-steps.ts";
+import type { ImageLimits } from "../preprocess/decode-image.ts";
 
 export interface WarmUpOptions {
   classifier: Classifier;

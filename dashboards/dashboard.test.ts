@@ -3,9 +3,14 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { schema } from "../../schema/index.ts";
-import { jsonRequest, multipartRequest, type UploadPart } from "../testing/multipart.ts";
-import { hasPrometheus, type RunningPrometheus, startPrometheus } from "../testing/prometheus.ts";
+import { schema } from "../schema/index.ts";
+import { METRICS } from "../server/telemetry/metric-names.ts";
+import { jsonRequest, multipartRequest, type UploadPart } from "../server/testing/multipart.ts";
+import {
+  hasPrometheus,
+  type RunningPrometheus,
+  startPrometheus,
+} from "../server/testing/prometheus.ts";
 import {
   EMBEDDED_SAMPLES,
   hasSharedData,
@@ -13,7 +18,7 @@ import {
   IMAGENET_SAMPLES,
   parseTsv,
   REPO_ROOT,
-} from "../testing/shared-data.ts";
+} from "../server/testing/shared-data.ts";
 import {
   CLASSIFY,
   CLASSIFY_BATCH,
@@ -21,8 +26,7 @@ import {
   createTestApp,
   type GraphQLResponse,
   type TestApp,
-} from "../testing/test-app.ts";
-import { METRICS } from "./metric-names.ts";
+} from "../server/testing/test-app.ts";
 
 const JOB = "vision-classify";
 const DASHBOARD = join(REPO_ROOT, "dashboards/rendered/vision-classify.json");

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { loadConfig } from "./config.ts";
+import { loadConfig } from "../config.ts";
 import { createRuntime } from "./runtime.ts";
 
 const range = (n: number) => Array.from({ length: n }, (_, i) => i + 1);

@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { renderGraphiQL } from "@graphql-yoga/render-graphiql";
 import { Kind, parse, visit } from "graphql";
 
-const OPERATIONS_DIR = new URL("../schema/operations/", import.meta.url);
+const OPERATIONS_DIR = new URL("../../schema/operations/", import.meta.url);
 
 /** The public operations, in the order a newcomer needs them; About runs as it is. */
 const TAB_FILES = ["about", "classify", "classify-batch", "submit-feedback"] as const;

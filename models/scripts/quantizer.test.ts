@@ -2,14 +2,14 @@ import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { loadPack } from "../packs/load-pack.ts";
-import { decodeImage } from "../pipeline/decode.ts";
-import { zeroShotScores } from "../pipeline/zero-shot.ts";
-import { copyPack } from "../testing/pack-copy.ts";
-import { loadEmbeddedSamples, REPO_ROOT } from "../testing/shared-data.ts";
-import { embedLabels } from "./label-embeddings.ts";
-import { loadModels, type Models } from "./load-models.ts";
-import { argMax, dot } from "./vector-math.ts";
+import { embedLabels } from "../../server/inference/label-embeddings.ts";
+import { loadModels, type Models } from "../../server/inference/load-models.ts";
+import { argMax, dot } from "../../server/inference/vector-math.ts";
+import { loadPack } from "../../server/packs/load-pack.ts";
+import { decodeImage } from "../../server/pipeline/decode.ts";
+import { zeroShotScores } from "../../server/pipeline/zero-shot.ts";
+import { copyPack } from "../../server/testing/pack-copy.ts";
+import { loadEmbeddedSamples, REPO_ROOT } from "../../server/testing/shared-data.ts";
 
 // Debian's python3 with python3-onnx runs the quantizer (scripts/install-system-tools.sh installs it).
 const PYTHON = "/usr/bin/python3";

@@ -1,6 +1,6 @@
-import { UserError } from "./errors.ts";
-import type { ImageInput } from "./pipeline/types.ts";
-import { sha256Hex } from "./sha256.ts";
+import { UserError } from "../errors/user-error.ts";
+import { sha256Hex } from "../hashing/sha256.ts";
+import type { ImageInput } from "../pipeline/types.ts";
 
 /** Reads one uploaded file into memory, within the size limit, keyed by the sha256 of its bytes. */
 export async function readUpload(

@@ -2,7 +2,7 @@ import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { REPO_ROOT } from "./testing/shared-data.ts";
+import { REPO_ROOT } from "./server/testing/shared-data.ts";
 
 const hasCompose = (() => {
   try {

@@ -1,22 +1,22 @@
 import { Registry } from "prom-client";
 import sharp from "sharp";
-import { createRedisEmbeddingLevel } from "./cache/redis-embedding-level.ts";
-import type { Config } from "./config.ts";
-import { createAccuracyWindow } from "./feedback/accuracy-window.ts";
-import { createFeedback, type SubmitFeedback } from "./feedback/feedback.ts";
-import { createPredictionStore } from "./feedback/prediction-store.ts";
-import { createRedisAccuracyWindow } from "./feedback/redis-accuracy-window.ts";
-import { createRedisPredictionStore } from "./feedback/redis-prediction-store.ts";
-import { loadModels, type Models } from "./inference/load-models.ts";
-import { modelFingerprint } from "./inference/model-fingerprint.ts";
-import { loadPack, type ModelPack } from "./packs/load-pack.ts";
-import { type Classifier, createClassifier } from "./pipeline/classify.ts";
+import { createRedisEmbeddingLevel } from "../cache/redis-embedding-level.ts";
+import type { Config } from "../config.ts";
+import { createAccuracyWindow } from "../feedback/accuracy-window.ts";
+import { createFeedback, type SubmitFeedback } from "../feedback/feedback.ts";
+import { createPredictionStore } from "../feedback/prediction-store.ts";
+import { createRedisAccuracyWindow } from "../feedback/redis-accuracy-window.ts";
+import { createRedisPredictionStore } from "../feedback/redis-prediction-store.ts";
+import { loadModels, type Models } from "../inference/load-models.ts";
+import { modelFingerprint } from "../inference/model-fingerprint.ts";
+import { loadPack, type ModelPack } from "../packs/load-pack.ts";
+import { type Classifier, createClassifier } from "../pipeline/classify.ts";
 import {
   createRedisConnection,
   type RedisConnection,
   type RedisHealth,
-} from "./redis/redis-connection.ts";
-import { createMetrics, type Metrics } from "./telemetry/metrics.ts";
+} from "../redis/redis-connection.ts";
+import { createMetrics, type Metrics } from "../telemetry/metrics.ts";
 import { type WarmUpReport, warmUp } from "./warm-up.ts";
 
 // How long start-up waits for Redis (while the models load): a replica that starts with Redis
