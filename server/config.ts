@@ -278,9 +278,9 @@ export interface Config {
     low: number;
     priorityClasses: readonly string[];
   };
-  vlmTimeoutMs: number;
-  vlmPrecision: "int8" | "fp32" | "fp16";
-  batching: { maxBatchSize: number; maxWaitMs: number; vlmQueueMax: number; cnnQueueMax: number };
+  clipTimeoutMs: number;
+  clipPrecision: "int8" | "fp32" | "fp16";
+  batching: { maxBatchSize: number; maxWaitMs: number; clipQueueMax: number; cnnQueueMax: number };
   embeddingCacheBytes: number;
   feedback: { storeMax: number; ttlMs: number; window: number };
   /** Null url: no Redis, every store in process (one replica). */
@@ -346,12 +346,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       low: e.VLM_THRESHOLD_LOW,
       priorityClasses: e.VLM_PRIORITY_CLASSES,
     },
-    vlmTimeoutMs: e.VLM_TIMEOUT_MS,
-    vlmPrecision: e.VLM_PRECISION,
+    clipTimeoutMs: e.VLM_TIMEOUT_MS,
+    clipPrecision: e.VLM_PRECISION,
     batching: {
       maxBatchSize: e.BATCH_MAX_SIZE,
       maxWaitMs: e.BATCH_MAX_WAIT_MS,
-      vlmQueueMax: e.VLM_QUEUE_MAX,
+      clipQueueMax: e.VLM_QUEUE_MAX,
       cnnQueueMax: e.CNN_QUEUE_MAX,
     },
     embeddingCacheBytes: e.EMBEDDING_CACHE_BYTES,

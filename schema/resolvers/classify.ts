@@ -33,7 +33,8 @@ builder.mutationField("classify", (t) =>
       image: t.arg({
         type: "File",
         required: true,
-        description: "The image file: JPEG, PNG, WebP, GIF, AVIF, HEIF or TIFF.",
+        description:
+          "The image file: JPEG, PNG, WebP, GIF or AVIF (others are refused as UNSUPPORTED_IMAGE_FORMAT).",
       }),
       options: t.arg({
         type: ClassifyOptionsInput,

@@ -34,7 +34,8 @@ builder.queryField("health", (t) =>
     description: "Liveness and readiness, as the /health and /ready endpoints report them.",
     resolve: (_, __, { runtime }) => ({
       status: "OK" as const,
-      ready: runtime.warmUpSeconds !== null,
+      // As /ready: a draining process is not ready, so clients and balancers agree.
+      ready: runtime.warmUpSeconds !== null && !runtime.lifecycle.draining,
       pack: runtime.models.pack.name,
       vlmAvailable: runtime.models.clip !== null,
       vlmUnavailableReason: runtime.models.clipUnavailableReason,

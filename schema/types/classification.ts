@@ -64,7 +64,7 @@ const ImageInfoRef = builder.objectRef<ImageInfo & { sha256: string }>("ImageInf
     width: t.exposeInt("width", { description: "In pixels." }),
     height: t.exposeInt("height", { description: "In pixels." }),
     format: t.exposeString("format", {
-      description: "Detected from the bytes: jpeg, png, webp, gif, avif, heif or tiff.",
+      description: "Detected from the bytes: jpeg, png, webp, gif or avif.",
     }),
     bytes: t.exposeInt("bytes", { description: "Size of the uploaded file." }),
     sha256: t.exposeString("sha256", {

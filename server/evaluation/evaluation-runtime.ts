@@ -15,6 +15,6 @@ export async function createEvaluationRuntime(pack?: string) {
     }),
   );
   // Each pass sends a whole batch to CLIP at once; past the queue's bound they would be shed.
-  const batchSize = Math.min(32, runtime.config.batching.vlmQueueMax);
+  const batchSize = Math.min(32, runtime.config.batching.clipQueueMax);
   return { runtime, batchSize };
 }

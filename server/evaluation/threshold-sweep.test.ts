@@ -178,7 +178,7 @@ describe.skipIf(!hasSharedData)("sweepThresholds on real images (imagenet-mini)"
           cnn: (tensors) => runtime.models.cnn.classify(tensors),
           clipVision: clip ? (tensors) => clip.vision.embed(tensors) : null,
         },
-        batching: { ...config.batching, clipQueueMax: config.batching.vlmQueueMax },
+        batching: config.batching,
         embeddingCache: { maxBytes: config.embeddingCacheBytes, modelKey: "sweep" },
         breaker: config.breaker,
         routing: rules(high, low),

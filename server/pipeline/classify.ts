@@ -17,9 +17,9 @@ import { topK } from "./top-k.ts";
 import type {
   Classification,
   ClassifyOptions,
+  ClipReason,
   ImageInput,
   ModelScores,
-  VlmReason,
 } from "./types.ts";
 
 export interface ClassifierDeps extends Omit<ModelStepsOptions, "runners"> {
@@ -51,7 +51,7 @@ interface Scored {
   cnnScores: Float32Array;
   cnnAnswer: ModelScores;
   cnnMs: number;
-  reason: VlmReason | null;
+  reason: ClipReason | null;
 }
 
 /**
@@ -184,7 +184,7 @@ export function createClassifier(deps: ClassifierDeps) {
         cacheHit: false,
       };
     }
-    const vlmAnswer = modelScores(
+    const clipAnswer = modelScores(
       `${pack.name}/clip`,
       opinion.scores,
       opinion.labels,
@@ -192,14 +192,19 @@ export function createClassifier(deps: ClassifierDeps) {
     );
     const shared = {
       ...base,
-      vlm: vlmAnswer,
+      vlm: clipAnswer,
       vlmUsed: true,
       fallback: null,
       cacheHit: opinion.cacheHit,
     };
     if (request.labels) {
       // The CNN cannot score labels it was not trained on: the answer is CLIP's zero-shot alone.
-      return { ...shared, top: vlmAnswer.top, predictions: vlmAnswer.predictions, cnnWeight: null };
+      return {
+        ...shared,
+        top: clipAnswer.top,
+        predictions: clipAnswer.predictions,
+        cnnWeight: null,
+      };
     }
     const weight = cnnWeight(cnnAnswer.top.score, routing.low);
     const final = topK(ensemble(cnnScores, opinion.scores, weight), pack.labels, request.topK);

@@ -1,5 +1,5 @@
 import { badInput } from "../errors/user-error.ts";
-import type { ClassifyOptions, VlmMode } from "./types.ts";
+import type { ClassifyOptions, ClipMode } from "./types.ts";
 
 export interface OptionLimits {
   /** Most labels in a custom label set. */
@@ -12,7 +12,7 @@ const TOP_K_MAX = 100;
 /** Checks what a client asked for; every mistake is a BAD_USER_INPUT error naming the field. */
 export function parseClassifyOptions(
   input:
-    | { topK?: number | null; vlm?: VlmMode | null; labels?: readonly string[] | null }
+    | { topK?: number | null; vlm?: ClipMode | null; labels?: readonly string[] | null }
     | null
     | undefined,
   limits: OptionLimits,

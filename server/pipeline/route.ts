@@ -1,4 +1,4 @@
-import type { ClassifyOptions, VlmReason } from "./types.ts";
+import type { ClassifyOptions, ClipReason } from "./types.ts";
 
 export interface RoutingRules {
   /** At or above this CNN top-1 probability CLIP is not consulted (unless a priority class). */
@@ -16,7 +16,7 @@ export function decideRoute(
   cnnTop: { label: string; score: number },
   options: Pick<ClassifyOptions, "vlm" | "labels">,
   rules: RoutingRules,
-): VlmReason | null {
+): ClipReason | null {
   if (options.labels) return "CUSTOM_LABELS";
   if (options.vlm === "OFF") return null;
   if (options.vlm === "FORCE") return "FORCED";

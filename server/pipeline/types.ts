@@ -1,16 +1,16 @@
 import type { ImageInfo } from "../preprocess/decode-image.ts";
 
 /** AUTO lets the routing rules decide; FORCE always asks CLIP; OFF never does. */
-export type VlmMode = "AUTO" | "FORCE" | "OFF";
+export type ClipMode = "AUTO" | "FORCE" | "OFF";
 /** Why CLIP was consulted. */
-export type VlmReason = "LOW_CONFIDENCE" | "PRIORITY_CLASS" | "FORCED" | "CUSTOM_LABELS";
+export type ClipReason = "LOW_CONFIDENCE" | "PRIORITY_CLASS" | "FORCED" | "CUSTOM_LABELS";
 /** Why CLIP was wanted but the answer is the CNN's alone. */
 export type Fallback = "TIMEOUT" | "ERROR" | "OVERLOADED" | "UNAVAILABLE";
 
 export interface ClassifyOptions {
   /** How many predictions to return. */
   topK: number;
-  vlm: VlmMode;
+  vlm: ClipMode;
   /** The caller's own label set for zero-shot classification, or null for the pack's labels. */
   labels: readonly string[] | null;
 }
@@ -47,7 +47,7 @@ export interface Classification {
   cnn: ModelScores;
   vlm: ModelScores | null;
   vlmUsed: boolean;
-  vlmReason: VlmReason | null;
+  vlmReason: ClipReason | null;
   fallback: Fallback | null;
   /** Weight of the CNN in the ensemble; null when only one model answered. */
   cnnWeight: number | null;

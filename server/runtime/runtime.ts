@@ -88,7 +88,7 @@ async function build(
   const models = await loadModels(pack, {
     intraOpThreads: config.threads.ortIntraOp,
     cacheDir: config.cacheDir,
-    precision: config.vlmPrecision,
+    precision: config.clipPrecision,
     log,
   });
   const clip = models.clip;
@@ -115,7 +115,7 @@ async function build(
       cnn: (tensors) => models.cnn.classify(tensors),
       clipVision: clip ? (tensors) => clip.vision.embed(tensors) : null,
     },
-    batching: { ...config.batching, clipQueueMax: config.batching.vlmQueueMax },
+    batching: config.batching,
     embeddingCache: {
       maxBytes: config.embeddingCacheBytes,
       modelKey: clip ? modelFingerprint(clip.vision.model, clip.vision.preprocess) : "",
@@ -135,7 +135,7 @@ async function build(
       priorityClasses: new Set(config.routing.priorityClasses),
     },
     decode: { limits: config.limits, ...config.decode },
-    clipTimeoutMs: config.vlmTimeoutMs,
+    clipTimeoutMs: config.clipTimeoutMs,
     metrics,
     predictions,
   });

@@ -11,7 +11,7 @@ export interface WarmUpOptions {
   models: Models;
   limits: ImageLimits;
   /** Every batch size from 1 to the largest a batcher can form (its queue bounds it too) is run. */
-  batching: { maxBatchSize: number; cnnQueueMax: number; vlmQueueMax: number };
+  batching: { maxBatchSize: number; cnnQueueMax: number; clipQueueMax: number };
   /** Past this, larger batch sizes are left cold so readiness is not held up; default 60 s. */
   budgetMs?: number;
   log?: (message: string) => void;
@@ -66,7 +66,7 @@ export async function warmUp(options: WarmUpOptions): Promise<WarmUpReport> {
     await sweep(steps.cnn, cnnInput.tensor, batching.cnnQueueMax);
     if (steps.clipVision && models.clip) {
       const clipInput = await decodeImage(bytes, models.clip.vision.preprocess, limits);
-      await sweep(steps.clipVision, clipInput.tensor, batching.vlmQueueMax);
+      await sweep(steps.clipVision, clipInput.tensor, batching.clipQueueMax);
     }
   } finally {
     unwatch();
