@@ -94,17 +94,17 @@ export function createApp(runtime: Runtime, options: { now?: () => number } = {}
       useReadinessCheck({
         endpoint: "/ready",
         check: () => {
-          const { models, warmUpSeconds, lifecycle } = runtime;
+          const { models, warmUp, lifecycle } = runtime;
           const redis = runtime.redisHealth();
           // Redis down is not "unready": every replica still answers, from its local state.
           const body = {
-            ready: warmUpSeconds !== null && !lifecycle.draining,
+            ready: !lifecycle.draining,
             draining: lifecycle.draining,
             pack: models.pack.name,
             cnn: "loaded",
             vlm: models.clip ? "loaded" : "unavailable",
             vlmUnavailableReason: models.clipUnavailableReason,
-            warmUpSeconds,
+            warmUpSeconds: warmUp.seconds,
             redis: redis.state,
             redisLastError: redis.lastError,
             redisLastErrorAt: redis.lastErrorAt,

@@ -35,7 +35,7 @@ builder.queryField("health", (t) =>
     resolve: (_, __, { runtime }) => ({
       status: "OK" as const,
       // As /ready: a draining process is not ready, so clients and balancers agree.
-      ready: runtime.warmUpSeconds !== null && !runtime.lifecycle.draining,
+      ready: !runtime.lifecycle.draining,
       pack: runtime.models.pack.name,
       vlmAvailable: runtime.models.clip !== null,
       vlmUnavailableReason: runtime.models.clipUnavailableReason,

@@ -31,10 +31,8 @@ export interface Runtime {
   readonly metrics: Metrics;
   readonly submitFeedback: SubmitFeedback;
   readonly startedAt: Date;
-  /** Null until the warm-up has passed; then how long it took. */
-  readonly warmUpSeconds: number | null;
-  /** What the warm-up ran: batch sizes per model, the text tower. */
-  readonly warmUp: WarmUpReport | null;
+  /** What the warm-up ran and how long it took; a runtime exists only once it has passed. */
+  readonly warmUp: WarmUpReport;
   /** Redis' state for /ready; "disabled" without REDIS_URL. */
   redisHealth(): RedisHealth;
   /** Closes what outlives requests (the Redis connection). */
@@ -170,7 +168,6 @@ async function build(
     metrics,
     submitFeedback,
     startedAt: new Date(),
-    warmUpSeconds: report.seconds,
     warmUp: report,
     redisHealth: () =>
       redis ? redis.health() : { state: "disabled", lastError: null, lastErrorAt: null },
