@@ -13,6 +13,10 @@ describe("warm-up before readiness", () => {
       textTower: true,
     });
     expect(runtime.warmUpSeconds).toBe(runtime.warmUp?.seconds);
+    // Those batches taught each batcher its latency, so deadlines hold from the first request.
+    for (const size of range(maxBatchSize)) {
+      expect(runtime.batchers.vision?.estimateMs(size)).toBeGreaterThan(0);
+    }
     const metrics = await runtime.metrics.registry.metrics();
     expect(metrics).toContain(`model_warmup_seconds ${runtime.warmUp?.seconds}`);
     // The warm-up batches are not traffic: the histogram starts empty for clients.

@@ -32,7 +32,8 @@ export interface WarmUpReport {
  * lazy initialisation: the CNN and the CLIP vision tower at every batch size the batchers can
  * form (onnxruntime plans memory per input shape, so each new size is slow once), through the
  * batchers themselves; the text tower once; then one image through the whole pipeline
- * (decode, CNN, CLIP, ensemble), so readiness means "has answered once". Costs
+ * (decode, CNN, CLIP, ensemble), so readiness means "has answered once". The same batches seed
+ * each batcher's latency model, from which it sizes batches and admits images by deadline. Costs
  * n·(n+1)/2 images per tower for a largest batch of n (36 at the default 8). Throws when the
  * pipeline cannot answer, which keeps the service from reporting ready.
  */

@@ -1,5 +1,9 @@
 import { createCircuitBreaker } from "../batching/circuit-breaker.ts";
-import { type BatchStats, createDynamicBatcher } from "../batching/dynamic-batcher.ts";
+import {
+  type BatchStats,
+  createDynamicBatcher,
+  type Rejection,
+} from "../batching/dynamic-batcher.ts";
 import { createByteLruCache } from "../cache/byte-lru-cache.ts";
 import {
   type CacheLevel,
@@ -50,6 +54,8 @@ export function createModelBatchers(
     for (const wait of stats.queueWaitMs) metrics.queueWait.observe({ model }, wait / 1000);
     for (const watch of batchWatchers) watch(model, stats);
   };
+  const countRejection = (model: BatchedModel) => (rejection: Rejection) =>
+    metrics.batchAdmissionRejections.inc({ model, reason: rejection.reason });
   /** Calls `watch` after every batch any model runs, until the returned function is called. */
   const watchBatches = (watch: (model: BatchedModel, stats: BatchStats) => void) => {
     batchWatchers.add(watch);
@@ -63,6 +69,7 @@ export function createModelBatchers(
     maxWaitMs,
     maxQueue: cnnQueueMax,
     onBatch: observe("cnn"),
+    onReject: countRejection("cnn"),
   });
   const clip = models.clip;
   metrics.sources.queueLengths = () => ({ cnn: cnn.queueLength });
@@ -77,6 +84,10 @@ export function createModelBatchers(
     };
   }
 
+  const breaker = createCircuitBreaker({
+    failureThreshold: config.breaker.failures,
+    resetAfterMs: config.breaker.resetMs,
+  });
   const vision = createDynamicBatcher<Float32Array, Float32Array>({
     run: (tensors) =>
       withSpan("clip.batch", { "batch.size": tensors.length }, () => clip.vision.embed(tensors)),
@@ -84,14 +95,13 @@ export function createModelBatchers(
     maxWaitMs,
     maxQueue: vlmQueueMax,
     onBatch: observe("clip_vision"),
+    onReject: countRejection("clip_vision"),
+    // A hung call is a fault; waiting images only time out (load), so they never count.
+    onOverrun: () => breaker.failure(),
   });
   const embeddingCache = createByteLruCache<Float32Array>({
     maxBytes: config.embeddingCacheBytes,
     sizeOf: (embedding) => embedding.byteLength + CACHE_ENTRY_OVERHEAD_BYTES,
-  });
-  const breaker = createCircuitBreaker({
-    failureThreshold: config.breaker.failures,
-    resetAfterMs: config.breaker.resetMs,
   });
   const embedImage = createImageEmbedder({
     batcher: vision,

@@ -1,5 +1,9 @@
 import type { CircuitBreaker } from "../batching/circuit-breaker.ts";
-import { type DynamicBatcher, QueueFullError } from "../batching/dynamic-batcher.ts";
+import {
+  DeadlineUnmeetableError,
+  type DynamicBatcher,
+  QueueFullError,
+} from "../batching/dynamic-batcher.ts";
 import type { CacheLevel, CoalescingCache } from "../cache/coalescing-cache.ts";
 import { withSpan } from "../telemetry/tracing.ts";
 import type { Fallback } from "./types.ts";
@@ -27,8 +31,9 @@ export interface ImageEmbedderOptions {
 
 /**
  * The cache step of the pipeline: cache hit (this process, or Redis when configured) → no model
- * call; miss → the batcher, bounded by a timeout, behind a circuit breaker. Each image gets its
- * own outcome, so one slow or failing image never decides for the others.
+ * call; miss → the batcher, bounded by a timeout, behind a circuit breaker. The timeout is also
+ * the image's deadline in the batcher, which refuses it at once (OVERLOADED) when it cannot be
+ * met. Each image gets its own outcome, so one slow or failing image never decides for the others.
  */
 export function createImageEmbedder({
   batcher,
@@ -43,6 +48,8 @@ export function createImageEmbedder({
   ): Promise<EmbeddingOutcome> {
     const started = performance.now();
     const elapsed = () => performance.now() - started;
+    // On the batcher's default clock (performance.now), counted from when the wait began.
+    const deadline = started + timeoutMs;
     if (!breaker.allow()) return { ok: false, fallback: "UNAVAILABLE", ms: 0 };
     const abort = new AbortController();
     try {
@@ -50,7 +57,7 @@ export function createImageEmbedder({
         withSpan("cache", { "image.sha256": image.sha256 }, async (span) => {
           const found = await cache.getOrCompute(`${modelKey}:${image.sha256}`, async () =>
             withSpan("queue", {}, async () =>
-              batcher.submit(await image.tensor(), { signal: abort.signal }),
+              batcher.submit(await image.tensor(), { signal: abort.signal, deadline }),
             ),
           );
           span.setAttributes({
@@ -69,7 +76,10 @@ export function createImageEmbedder({
       // A queued item whose caller gave up is dropped, so timed-out work costs no model time.
       abort.abort(error);
       const fallback = fallbackFor(error);
-      if (fallback !== "OVERLOADED") breaker.failure();
+      // Faults only. Refusals for load say CLIP is busy, not broken; a late answer is load too,
+      // while a hung call is reported by the batcher's overrun watch, once per period rather
+      // than once per waiting image.
+      if (fallback === "ERROR") breaker.failure(error);
       return { ok: false, fallback, ms: elapsed(), error };
     }
   };
@@ -78,7 +88,9 @@ export function createImageEmbedder({
 export type ImageEmbedder = ReturnType<typeof createImageEmbedder>;
 
 function fallbackFor(error: unknown): Fallback {
-  if (error instanceof QueueFullError) return "OVERLOADED";
+  if (error instanceof QueueFullError || error instanceof DeadlineUnmeetableError) {
+    return "OVERLOADED";
+  }
   if (error instanceof TimeoutError) return "TIMEOUT";
   return "ERROR";
 }

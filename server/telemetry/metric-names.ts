@@ -23,6 +23,8 @@ export const METRICS = {
   compute: "inference_compute_seconds",
   /** Items waiting in a batcher queue (gauge), by model. */
   queueLength: "inference_queue_length",
+  /** Items a batcher refused before compute, by model and reason (queue_full, deadline): load, not faults. */
+  batchAdmissionRejections: "batch_admission_rejections_total",
   /** Cache lookups by cache, result (hit, miss) and level that answered (memory, redis; none for a miss). */
   cacheLookups: "cache_lookups_total",
   /** Bytes held by a cache (gauge), by cache. */

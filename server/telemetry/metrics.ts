@@ -90,6 +90,12 @@ export function createMetrics(registry: Registry) {
       buckets: SECONDS,
       registers,
     }),
+    batchAdmissionRejections: new Counter({
+      name: METRICS.batchAdmissionRejections,
+      help: "Items a batcher refused before compute, by reason (queue_full, deadline).",
+      labelNames: ["model", "reason"],
+      registers,
+    }),
     queueLength: new Gauge({
       name: METRICS.queueLength,
       help: "Items waiting in a batcher queue.",
