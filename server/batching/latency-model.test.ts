@@ -8,10 +8,18 @@ describe("createLatencyModel", () => {
     expect(latency.measuredSizes).toEqual([]);
   });
 
-  it("keeps a moving average per size (weight 0.2 by default)", () => {
+  it("lets a size's second call replace its first (onnxruntime's per-shape setup)", () => {
     const latency = createLatencyModel();
+    latency.observe(4, 900);
+    expect(latency.estimateMs(4)).toBe(900);
     latency.observe(4, 100);
     expect(latency.estimateMs(4)).toBe(100);
+  });
+
+  it("then keeps a moving average per size (weight 0.2 by default)", () => {
+    const latency = createLatencyModel();
+    latency.observe(4, 900);
+    latency.observe(4, 100);
     latency.observe(4, 200);
     expect(latency.estimateMs(4)).toBeCloseTo(120);
     expect(latency.measuredSizes).toEqual([4]);

@@ -28,6 +28,7 @@ export function createLatencyModel({ smoothing = 0.2 }: LatencyModelOptions = {}
     throw new RangeError(`smoothing must be in (0, 1], got ${smoothing}`);
   }
   const averageBySize = new Map<number, number>();
+  const callsBySize = new Map<number, number>();
   let sizes: number[] = [];
   // Slope of the least-squares line through the averages, recomputed on each observation.
   let perItemMs = 0;
@@ -78,7 +79,12 @@ export function createLatencyModel({ smoothing = 0.2 }: LatencyModelOptions = {}
     observe(size, ms) {
       if (!(Number.isInteger(size) && size >= 1 && ms >= 0)) return;
       const previous = averageBySize.get(size);
-      averageBySize.set(size, previous === undefined ? ms : previous + smoothing * (ms - previous));
+      const calls = (callsBySize.get(size) ?? 0) + 1;
+      callsBySize.set(size, calls);
+      // A size's first call pays onnxruntime's setup for a new input shape (memory planning), so
+      // its second call replaces it outright; from then on the average moves smoothly.
+      const replace = previous === undefined || calls === 2;
+      averageBySize.set(size, replace ? ms : previous + smoothing * (ms - previous));
       refit();
     },
     get measuredSizes() {
