@@ -99,7 +99,7 @@ describe("parseCalibration", () => {
   });
 
   it("rejects an unknown version, rule and date", () => {
-    const value = { ...valid(), version: 2, fittedAt: "yesterday" };
+    const value: Record<string, unknown> = { ...valid(), version: 2, fittedAt: "yesterday" };
     value.ensemble = { rule: "average", cnnWeight: 0.5 };
     const message = problems(value);
     expect(message).toMatch(/calibration\.version: /);
