@@ -47,7 +47,9 @@ export function kFolds(count: number, folds: number, seed: number): number[][] {
     seededRandom(seed),
   );
   const out = Array.from({ length: folds }, (): number[] => []);
-  order.forEach((index, i) => out[i % folds]?.push(index));
+  order.forEach((index, i) => {
+    out[i % folds]?.push(index);
+  });
   return out.map((fold) => fold.sort((a, b) => a - b));
 }
 
