@@ -1,5 +1,5 @@
 import type { EnsembleSpec } from "./calibration-schema.ts";
-import { argmax, logSumExp } from "./log-space.ts";
+import { logSumExp } from "./log-space.ts";
 
 /** One image as the ensemble sees it: both models' calibrated log-probabilities. */
 export interface CalibratedImage {
@@ -45,19 +45,35 @@ export function fitCnnWeight(
   grid: readonly number[] = WEIGHT_GRID,
 ): number {
   if (images.length === 0) return 1;
-  let best = { weight: 1, right: -1, nll: Number.POSITIVE_INFINITY };
-  for (const weight of grid) {
-    let right = 0;
+  // Counting right answers needs no exponentials; the NLL is priced only for the tied best.
+  const right = grid.map((weight) => images.filter((image) => topIs(image, weight)).length);
+  const most = Math.max(...right);
+  let best = { weight: 1, nll: Number.POSITIVE_INFINITY };
+  grid.forEach((weight, i) => {
+    if (right[i] !== most) return;
     let nll = 0;
     for (const image of images) {
       const scores = ensembleScores(image.cnn, image.clip, weight);
-      if (argmax(scores) === image.label) right++;
       nll += logSumExp(scores) - (scores[image.label] as number);
     }
-    if (right > best.right || (right === best.right && nll < best.nll))
-      best = { weight, right, nll };
-  }
+    if (nll < best.nll) best = { weight, nll };
+  });
   return best.weight;
+}
+
+/** Whether the ensemble at `weight` ranks the true class first (the first of equal maxima). */
+function topIs(image: CalibratedImage, weight: number): boolean {
+  const { cnn, clip, label } = image;
+  let best = Number.NEGATIVE_INFINITY;
+  let top = 0;
+  for (let c = 0; c < cnn.length; c++) {
+    const score = weight * (cnn[c] as number) + (1 - weight) * (clip[c] as number);
+    if (score > best) {
+      best = score;
+      top = c;
+    }
+  }
+  return top === label;
 }
 
 /** One weight for every image: the rule fitted on the images the cascade would route. */

@@ -80,7 +80,7 @@ export function calibrateImages(
       cnn,
       clip: logSoftmax(data.clip[i] as ArrayLike<number>, temperatures.clip),
       label: data.labels[i] as number,
-      confidence: Math.exp(Math.max(...cnn)),
+      confidence: Math.exp(cnn[argmax(cnn)] as number),
     };
   });
 }

@@ -23,4 +23,15 @@ describe("temperature", () => {
   it("equals -log p of the true class at T = 1", () => {
     expect(meanNll([[0, 0]], [1], 1)).toBeCloseTo(Math.LN2, 12);
   });
+
+  it("stays finite for log-probabilities with zeros (a CNN that outputs probabilities)", () => {
+    const rows = [
+      [0.7, 0.3, 0],
+      [0.2, 0.8, 0],
+      [0.6, 0.4, 0],
+    ].map((p) => p.map(Math.log));
+    const t = fitTemperature(rows, [0, 1, 1]);
+    expect(Number.isFinite(t)).toBe(true);
+    expect(t).toBeGreaterThan(0.05);
+  });
 });

@@ -1,4 +1,4 @@
-import { logSumExp, type Scores } from "./log-space.ts";
+import { LOG_PROB_FLOOR, logSumExp, type Scores } from "./log-space.ts";
 
 /** Search range for a temperature; the defaults cover every model seen so far with room to spare. */
 export interface TemperatureRange {
@@ -6,7 +6,7 @@ export interface TemperatureRange {
   min?: number;
   /** Default 20. */
   max?: number;
-  /** Width of the final bracket in log T. Default 1e-4. */
+  /** Relative change in 1/T at which the search stops. Default 1e-7. */
   tolerance?: number;
 }
 
@@ -27,37 +27,54 @@ export function meanNll(
 }
 
 /**
- * The temperature T minimising the mean NLL of softmax(z / T). The NLL is convex in 1/T, hence
- * unimodal in log T, so a golden-section search on log T finds the minimum without derivatives.
- * Data a model separates perfectly pushes T to `min`: the bound keeps the answer finite.
+ * The temperature T minimising the mean NLL of softmax(z / T). The NLL is convex in β = 1/T
+ * (its slope is E_p[z] − z_y, its curvature Var_p[z]), so Newton on β converges in a few passes
+ * over the data; a bracket on the slope's sign catches any step that overshoots. Data a model
+ * separates perfectly pushes T to `min`: the bound keeps the answer finite.
  */
 export function fitTemperature(
   rows: readonly Scores[],
   labels: ArrayLike<number>,
-  { min = 0.05, max = 20, tolerance = 1e-4 }: TemperatureRange = {},
+  { min = 0.05, max = 20, tolerance = 1e-7 }: TemperatureRange = {},
 ): number {
-  const nll = (logT: number) => meanNll(rows, labels, Math.exp(logT));
-  const ratio = (Math.sqrt(5) - 1) / 2;
-  let lo = Math.log(min);
-  let hi = Math.log(max);
-  let a = hi - ratio * (hi - lo);
-  let b = lo + ratio * (hi - lo);
-  let fa = nll(a);
-  let fb = nll(b);
-  while (hi - lo > tolerance) {
-    if (fa <= fb) {
-      hi = b;
-      b = a;
-      fb = fa;
-      a = hi - ratio * (hi - lo);
-      fa = nll(a);
-    } else {
-      lo = a;
-      a = b;
-      fa = fb;
-      b = lo + ratio * (hi - lo);
-      fb = nll(b);
-    }
+  if (rows.length === 0) throw new Error("no images to score");
+  let lo = 1 / max;
+  let hi = 1 / min;
+  let beta = Math.min(hi, Math.max(lo, 1));
+  for (let step = 0; step < 100; step++) {
+    const { slope, curvature } = derivatives(rows, labels, beta);
+    if (slope > 0) hi = beta;
+    else lo = beta;
+    let next = beta - slope / curvature;
+    if (!(next > lo && next < hi)) next = (lo + hi) / 2;
+    const done = Math.abs(next - beta) <= tolerance * beta || hi - lo <= tolerance * lo;
+    beta = next;
+    if (done) break;
   }
-  return Math.exp((lo + hi) / 2);
+  return 1 / beta;
+}
+
+/** d/dβ and d²/dβ² of the mean NLL at β, in one pass (scores shifted by their max: stable). */
+function derivatives(rows: readonly Scores[], labels: ArrayLike<number>, beta: number) {
+  let slope = 0;
+  let curvature = 0;
+  rows.forEach((row, i) => {
+    let max = Number.NEGATIVE_INFINITY;
+    for (let c = 0; c < row.length; c++) max = Math.max(max, row[c] as number);
+    let sum = 0;
+    let first = 0;
+    let second = 0;
+    for (let c = 0; c < row.length; c++) {
+      // Floored like log-probabilities: a log 0 from a probability-output CNN stays finite.
+      const z = Math.max(LOG_PROB_FLOOR, (row[c] as number) - max);
+      const w = Math.exp(beta * z);
+      sum += w;
+      first += w * z;
+      second += w * z * z;
+    }
+    const mean = first / sum;
+    slope += mean - Math.max(LOG_PROB_FLOOR, (row[labels[i] as number] as number) - max);
+    curvature += second / sum - mean * mean;
+  });
+  return { slope: slope / rows.length, curvature: curvature / rows.length };
 }
