@@ -42,7 +42,7 @@ describe("loadConfig", () => {
         feedback: { storeMax: 100_000, ttlMs: 86_400_000, window: 500 },
         redis: { url: null, commandTimeoutMs: 50, embeddingTtlSeconds: 604_800 },
         breaker: { failures: 5, resetMs: 10_000 },
-        threads: { ortIntraOp: Math.max(1, Math.floor(availableParallelism() / 2)), sharp: 1 },
+        threads: { ortIntraOp: availableParallelism(), sharp: 1 },
         decode: { concurrency: Math.min(availableParallelism(), 4), queueMax: 1024 },
         tracing: { endpoint: null, serviceName: "vision-classify", timeoutMs: 2000 },
         limits: {

@@ -125,10 +125,13 @@ const envSchema = z
     /** service.name on every span. Default vision-classify. */
     OTEL_SERVICE_NAME: z.string().min(1).default("vision-classify"),
     /**
-     * onnxruntime intra-op threads per session. Default: half the cores (at least 1), leaving
-     * the rest to decoding and the event loop; at 100 req/s on 2 cores, all cores doubled p95.
+     * onnxruntime intra-op threads per session (CNN, CLIP vision, CLIP text). Default: every
+     * core. Sessions overlap and their idle threads sleep instead of spinning, so whichever
+     * model has work gets the whole machine and decodes still get the cores between calls
+     * (`npm run bench:cpu`). Half the cores partitions them as before: less CLIP throughput.
+     * A choice from `npm run models:choose-variant` overrides it per model.
      */
-    ORT_INTRA_OP_THREADS: positiveInt.default(Math.max(1, Math.floor(availableParallelism() / 2))),
+    ORT_INTRA_OP_THREADS: positiveInt.default(availableParallelism()),
     /** libvips threads per image decode; decodes run in parallel on libuv's pool. Default 1. */
     SHARP_CONCURRENCY: positiveInt.default(1),
     /** Largest decoded image, in pixels (width × height). Default 40 megapixels. */

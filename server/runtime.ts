@@ -165,6 +165,13 @@ async function build(
     if (model)
       metrics.modelLoad.set({ model: model.path.slice(pack.dir.length + 1) }, model.loadSeconds);
   }
+  for (const [role, variant] of Object.entries(models.variants)) {
+    if (variant) {
+      const { precision, threads, source } = variant;
+      const label = role === "clipVision" ? "clip_vision" : role;
+      metrics.modelVariant.set({ role: label, precision, threads, source }, 1);
+    }
+  }
   metrics.sources.accuracyDelta = async () => (await window.read()).delta;
   metrics.sources.redisConnected = () => (redis ? redis.health().state === "connected" : null);
   return {

@@ -41,6 +41,8 @@ export const METRICS = {
   predictions: "predictions_total",
   /** Model load time at start (gauge), by model. */
   modelLoad: "model_load_seconds",
+  /** 1 for each model's running variant (gauge), by role, precision and threads; source says measured or configured. */
+  modelVariant: "model_variant_info",
   /** Warm-up time at start: every batch size through each batched model, then one request (gauge). */
   warmUp: "model_warmup_seconds",
   /** Redis operations that went on without Redis (local fallback), by operation and cause. */

@@ -160,6 +160,12 @@ export function createMetrics(registry: Registry) {
       labelNames: ["model"],
       registers,
     }),
+    modelVariant: new Gauge({
+      name: METRICS.modelVariant,
+      help: "The variant each model runs with (value 1): measured on this machine or configured.",
+      labelNames: ["role", "precision", "threads", "source"],
+      registers,
+    }),
     requestsRejected: new Counter({
       name: METRICS.requestsRejected,
       help: "Requests refused by a guard (limits, access, rate), by reason.",
