@@ -11,7 +11,7 @@ export default defineConfig({
     alias: [{ find: /^graphql$/, replacement: require.resolve("graphql") }],
   },
   test: {
-    include: ["server/**/*.test.ts", "schema/**/*.test.ts"],
+    include: ["server/**/*.test.ts", "schema/**/*.test.ts", "models/**/*.test.ts"],
     // Model sessions are heavy; two workers keep a 2-core machine responsive.
     pool: "forks",
     maxWorkers: 2,
