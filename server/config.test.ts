@@ -30,7 +30,7 @@ describe("loadConfig", () => {
           maxCost: 1000,
         },
         auth: { keys: [], defaultRate: { perSecond: 100, burst: 200 } },
-        modelPack: "fashion-mnist",
+        modelPack: "imagenet",
         cacheDir: ".cache",
         modelDownloads: { offline: false, mirrorUrl: null },
         shutdown: { drainMs: 10_000 },

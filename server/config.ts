@@ -72,8 +72,8 @@ const envSchema = z
     PORT: number().pipe(z.number().int().min(0).max(65_535)).default(4000),
     /** Interface to listen on. Default loopback; containers set 0.0.0.0. */
     HOST: z.string().min(1).default("127.0.0.1"),
-    /** Name of an embedded pack under models/, or a path to a pack folder. Default fashion-mnist. */
-    MODEL_PACK: z.string().min(1).default("fashion-mnist"),
+    /** Name of an embedded pack under models/, or a path to a pack folder. Default imagenet (real photos, 1000 classes). */
+    MODEL_PACK: z.string().min(1).default("imagenet"),
     /** Where computed label embeddings and downloaded model packs are kept. Default .cache/ in the working directory. */
     CACHE_DIR: z.string().min(1).default(".cache"),
     /** CNN top-1 probability at or above which CLIP is not consulted. Default 0.85. */

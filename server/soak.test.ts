@@ -5,6 +5,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { MEMORY_CSV_HEADER } from "../loadtest/node/memory-sampler.ts";
 import type { ServiceProcess } from "../loadtest/node/service-process.ts";
 import { formatSoakReport, runSoak } from "../loadtest/node/soak.ts";
+import { TEST_PACK } from "./testing/test-app.ts";
 
 // The short soak: the bookkeeping of `npm run soak` (a real service process, the real load
 // generator, /metrics sampled) over 20 s. No RSS or latency verdict here: on a shared machine
@@ -29,7 +30,11 @@ describe("npm run soak, short", () => {
       sampleEveryS: 1,
       maxRssGrowthPct: 5,
       outDir,
-      serviceEnv: { ORT_INTRA_OP_THREADS: "1", CACHE_DIR: join(outDir, "cache") },
+      serviceEnv: {
+        MODEL_PACK: TEST_PACK,
+        ORT_INTRA_OP_THREADS: "1",
+        CACHE_DIR: join(outDir, "cache"),
+      },
       log: (line) => lines.push(line),
       onServiceStarted: (service) => services.push(service),
     });

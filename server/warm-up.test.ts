@@ -1,12 +1,15 @@
 import { describe, expect, it } from "vitest";
 import { loadConfig } from "./config.ts";
 import { createRuntime } from "./runtime.ts";
+import { TEST_PACK } from "./testing/test-app.ts";
 
 const range = (n: number) => Array.from({ length: n }, (_, i) => i + 1);
 
 describe("warm-up before readiness", () => {
   it("runs the CNN and the CLIP vision tower at every batch size, and the text tower", async () => {
-    const runtime = await createRuntime(loadConfig({ CACHE_DIR: ".cache/test" }));
+    const runtime = await createRuntime(
+      loadConfig({ CACHE_DIR: ".cache/test", MODEL_PACK: TEST_PACK }),
+    );
     const { maxBatchSize } = runtime.config.batching;
     expect(runtime.warmUp).toMatchObject({
       batchSizes: { cnn: range(maxBatchSize), clip_vision: range(maxBatchSize) },
@@ -25,7 +28,12 @@ describe("warm-up before readiness", () => {
 
   it("follows BATCH_MAX_SIZE, and stops where a batcher's queue bound caps its batches", async () => {
     const runtime = await createRuntime(
-      loadConfig({ CACHE_DIR: ".cache/test", BATCH_MAX_SIZE: "5", VLM_QUEUE_MAX: "3" }),
+      loadConfig({
+        CACHE_DIR: ".cache/test",
+        MODEL_PACK: TEST_PACK,
+        BATCH_MAX_SIZE: "5",
+        VLM_QUEUE_MAX: "3",
+      }),
     );
     expect(runtime.warmUp?.batchSizes).toEqual({ cnn: range(5), clip_vision: range(3) });
   });
