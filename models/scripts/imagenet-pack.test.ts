@@ -57,9 +57,9 @@ describe("models/imagenet pack", () => {
     const data = new Float32Array(8 * per);
     for (let n = 0; n < 8; n++)
       for (let i = 0; i < per; i++) data[n * per + i] = 1.5 * Math.sin(0.0137 * i + 0.7 * n);
-    const batch = (await session.run({ [input]: new ort.Tensor("float32", data, [8, 3, 224, 224]) }))[
-      output
-    ] as ort.Tensor;
+    const batch = (
+      await session.run({ [input]: new ort.Tensor("float32", data, [8, 3, 224, 224]) })
+    )[output] as ort.Tensor;
     const width = batch.dims[1] as number;
     expect(batch.dims).toEqual([8, width]);
     for (let n = 0; n < 8; n++) {
@@ -82,5 +82,7 @@ describe("models/imagenet pack", () => {
 });
 
 if (!HAS_SHARED) {
-  console.warn(`imagenet-pack.test: ${SHARED} is absent; skipping the checks against the shared folder`);
+  console.warn(
+    `imagenet-pack.test: ${SHARED} is absent; skipping the checks against the shared folder`,
+  );
 }

@@ -40,9 +40,7 @@ async function preprocess(bytes) {
   const w0 = swap ? meta.height : meta.width;
   const h0 = swap ? meta.width : meta.height;
   const [w, h] =
-    w0 <= h0
-      ? [EDGE, Math.floor((EDGE * h0) / w0)]
-      : [Math.floor((EDGE * w0) / h0), EDGE];
+    w0 <= h0 ? [EDGE, Math.floor((EDGE * h0) / w0)] : [Math.floor((EDGE * w0) / h0), EDGE];
   const left = Math.floor((w - CROP) / 2);
   const top = Math.floor((h - CROP) / 2);
   const { data, info } = await sharp(bytes)
@@ -74,7 +72,9 @@ function photoFiles(dir) {
 function stack(images) {
   const per = 3 * CROP * CROP;
   const data = new Float32Array(images.length * per);
-  images.forEach((img, i) => data.set(img, i * per));
+  images.forEach((img, i) => {
+    data.set(img, i * per);
+  });
   return new ort.Tensor("float32", data, [images.length, 3, CROP, CROP]);
 }
 
@@ -135,12 +135,24 @@ if (command === "photos") {
   // Deterministic, image-like values in the normalised range.
   for (let n = 0; n < 8; n++)
     for (let i = 0; i < per; i++) data[n * per + i] = 1.5 * Math.sin(0.0137 * i + 0.7 * n);
-  const full = (await s.run({ [input]: new ort.Tensor("float32", data, [8, 3, CROP, CROP]) }, [output]))[output];
+  const full = (
+    await s.run({ [input]: new ort.Tensor("float32", data, [8, 3, CROP, CROP]) }, [output])
+  )[output];
   let maxDiff = 0;
   const width = full.dims[1];
   for (let n = 0; n < 8; n++) {
     const one = (
-      await s.run({ [input]: new ort.Tensor("float32", data.slice(n * per, (n + 1) * per), [1, 3, CROP, CROP]) }, [output])
+      await s.run(
+        {
+          [input]: new ort.Tensor("float32", data.slice(n * per, (n + 1) * per), [
+            1,
+            3,
+            CROP,
+            CROP,
+          ]),
+        },
+        [output],
+      )
     )[output];
     for (let j = 0; j < width; j++)
       maxDiff = Math.max(maxDiff, Math.abs(one.data[j] - full.data[n * width + j]));
