@@ -3,16 +3,21 @@ import sharp from "sharp";
 import { createConcurrencyLimiter } from "./batching/concurrency-limiter.ts";
 import { createModelBatchers, type ModelBatchers } from "./batching/model-batchers.ts";
 import { createRedisEmbeddingLevel } from "./cache/redis-embedding-level.ts";
+import { createRedisJsonLevel } from "./cache/redis-json-level.ts";
 import type { Config } from "./config.ts";
 import { createAccuracyWindow } from "./feedback/accuracy-window.ts";
 import { createFeedback, type SubmitFeedback } from "./feedback/feedback.ts";
-import { createPredictionStore } from "./feedback/prediction-store.ts";
+import { createPredictionStore, type PredictionStore } from "./feedback/prediction-store.ts";
 import { createRedisAccuracyWindow } from "./feedback/redis-accuracy-window.ts";
 import { createRedisPredictionStore } from "./feedback/redis-prediction-store.ts";
 import { loadModels, type Models } from "./inference/load-models.ts";
 import { modelFingerprint } from "./inference/model-fingerprint.ts";
 import { loadPack, type ModelPack } from "./packs/load-pack.ts";
+import { answerFingerprint } from "./pipeline/answer-fingerprint.ts";
+import { withResultCache } from "./pipeline/cached-classifier.ts";
 import { type Classifier, createClassifier } from "./pipeline/classify.ts";
+import { createResultCache, parseCachedAnswer } from "./pipeline/result-cache.ts";
+import type { RoutingRules } from "./pipeline/route.ts";
 import {
   createRedisConnection,
   type RedisConnection,
@@ -128,19 +133,27 @@ async function build(
     maxQueue: config.decode.queueMax,
   });
   metrics.sources.decodes = () => ({ active: decodeSlots.active, waiting: decodeSlots.waiting });
-  const classifier = createClassifier({
+  const routing: RoutingRules = {
+    high: config.routing.high,
+    low: config.routing.low,
+    priorityClasses: new Set(config.routing.priorityClasses),
+  };
+  const pipeline = createClassifier({
     models,
-    routing: {
-      high: config.routing.high,
-      low: config.routing.low,
-      priorityClasses: new Set(config.routing.priorityClasses),
-    },
+    routing,
     decode: { limits: config.limits, slots: decodeSlots },
     vlmTimeoutMs: config.vlmTimeoutMs,
     runCnn: (tensor) => batchers.cnn.submit(tensor),
     embedImage: batchers.embedImage,
     metrics,
     predictions,
+  });
+  const classifier = withOptionalResultCache(pipeline, {
+    config,
+    redis,
+    fingerprint: answerFingerprint(models, routing),
+    predictions,
+    metrics,
   });
   const submitFeedback = createFeedback({
     store: predictions,
@@ -150,8 +163,9 @@ async function build(
   });
   if (redis && !(await redisConnected))
     log(`Redis unreachable at start (${redis.health().lastError}); running on local state`);
+  // The pipeline itself: an answer another replica left in Redis must not stand in for a warm-up.
   const report = await warmUp({
-    classifier,
+    classifier: pipeline,
     models,
     batchers,
     limits: config.limits,
@@ -191,4 +205,34 @@ async function build(
     },
     lifecycle: { draining: false },
   };
+}
+
+/** The pipeline behind the result cache (in memory, and in Redis when shared); as is with 0 bytes. */
+function withOptionalResultCache(
+  pipeline: Classifier,
+  options: {
+    config: Config;
+    redis: RedisConnection | null;
+    fingerprint: string;
+    predictions: PredictionStore;
+    metrics: Metrics;
+  },
+): Classifier {
+  const { config, redis, fingerprint, predictions, metrics } = options;
+  if (config.resultCacheBytes === 0) return pipeline;
+  const cache = createResultCache({
+    maxBytes: config.resultCacheBytes,
+    fingerprint,
+    secondLevel: redis
+      ? createRedisJsonLevel({
+          redis,
+          namespace: "result",
+          ttlSeconds: config.redis.resultTtlSeconds,
+          parse: parseCachedAnswer,
+        })
+      : undefined,
+  });
+  const otherCaches = metrics.sources.cacheBytes;
+  metrics.sources.cacheBytes = () => ({ ...otherCaches(), result: cache.bytes });
+  return withResultCache(pipeline, { cache, predictions, metrics });
 }

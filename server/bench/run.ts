@@ -55,6 +55,9 @@ const runtimeFor = (env: Record<string, string>) =>
       MODEL_PACK: values.pack,
       VLM_TIMEOUT_MS: "600000",
       VLM_QUEUE_MAX: "100000",
+      // Repeated images would be answered before any model ran: this suite measures the models,
+      // the batcher and the embedding cache.
+      RESULT_CACHE_BYTES: "0",
       ...env,
     }),
   );
