@@ -1,7 +1,7 @@
 # syntax=docker/dockerfile:1
 # Multi-stage: dependencies are installed once with the build tools, the runtime image gets
-# only what serving needs. The embedded model pack (models/fashion-mnist) is baked in; mount
-# another pack and set MODEL_PACK to serve it.
+# only what serving needs. The embedded model packs (models/imagenet, the default, and
+# models/fashion-mnist) are baked in; mount another pack and set MODEL_PACK to serve it.
 
 FROM node:22-bookworm-slim AS deps
 WORKDIR /app
@@ -15,6 +15,7 @@ COPY --from=deps /app/node_modules ./node_modules
 COPY package.json tsconfig.json ./
 COPY server ./server
 COPY schema ./schema
+COPY models/imagenet ./models/imagenet
 COPY models/fashion-mnist ./models/fashion-mnist
 RUN mkdir -p /var/cache/vision-classify && chown node:node /var/cache/vision-classify
 USER node

@@ -17,7 +17,7 @@ export default defineConfig({
       "loadtest/**/*.test.ts",
       "monitoring/**/*.test.ts",
       "dashboards/**/*.test.ts",
-      "models/scripts/**/*.test.ts",
+      "models/**/*.test.ts",
       "*.test.ts",
     ],
     // Model sessions are heavy; two workers keep a 2-core machine responsive.

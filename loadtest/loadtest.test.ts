@@ -4,7 +4,12 @@ import type { AddressInfo } from "node:net";
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApp } from "../server/app.ts";
-import { CLASSIFY, type ClassificationResult, createTestApp } from "../server/testing/test-app.ts";
+import {
+  CLASSIFY,
+  type ClassificationResult,
+  createTestApp,
+  TEST_PACK,
+} from "../server/testing/test-app.ts";
 import { multipartBody } from "./lib/multipart.js";
 import {
   CLASSIFY_QUERY,
@@ -270,7 +275,11 @@ describe("the 100 req/s smoke, against the service as its own process", () => {
   // runner's own thresholds against a standalone service (see BENCHMARKS.md). What must hold
   // anywhere: every request sent on schedule and answered, without errors, with the planned mix.
   it(`sustains ${RATE} req/s for ${DURATION_S} s without errors, with the planned mix`, async () => {
-    service = await startService({ VLM_TIMEOUT_MS: "30000", ORT_INTRA_OP_THREADS: "1" });
+    service = await startService({
+      MODEL_PACK: TEST_PACK,
+      VLM_TIMEOUT_MS: "30000",
+      ORT_INTRA_OP_THREADS: "1",
+    });
     const target = `${service.url}/graphql`;
     // Not measured: a first second that compiles the hot paths and fills the connection pool.
     await runLoad({

@@ -2,6 +2,7 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { TEST_PACK } from "../server/testing/test-app.ts";
 import { MEMORY_CSV_HEADER } from "./node/memory-sampler.ts";
 import type { ServiceProcess } from "./node/service-process.ts";
 import { formatSoakReport, runSoak } from "./node/soak.ts";
@@ -29,7 +30,11 @@ describe("npm run soak, short", () => {
       sampleEveryS: 1,
       maxRssGrowthPct: 5,
       outDir,
-      serviceEnv: { ORT_INTRA_OP_THREADS: "1", CACHE_DIR: join(outDir, "cache") },
+      serviceEnv: {
+        MODEL_PACK: TEST_PACK,
+        ORT_INTRA_OP_THREADS: "1",
+        CACHE_DIR: join(outDir, "cache"),
+      },
       log: (line) => lines.push(line),
       onServiceStarted: (service) => services.push(service),
     });

@@ -104,6 +104,7 @@ export function createApp(runtime: Runtime, options: { now?: () => number } = {}
             cnn: "loaded",
             vlm: models.clip ? "loaded" : "unavailable",
             vlmUnavailableReason: models.clipUnavailableReason,
+            variants: models.variants,
             warmUpSeconds: warmUp.seconds,
             redis: redis.state,
             redisLastError: redis.lastError,

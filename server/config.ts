@@ -72,8 +72,8 @@ const envSchema = z
     PORT: number().pipe(z.number().int().min(0).max(65_535)).default(4000),
     /** Interface to listen on. Default loopback; containers set 0.0.0.0. */
     HOST: z.string().min(1).default("127.0.0.1"),
-    /** Name of an embedded pack under models/, or a path to a pack folder. Default fashion-mnist. */
-    MODEL_PACK: z.string().min(1).default("fashion-mnist"),
+    /** Name of an embedded pack under models/, or a path to a pack folder. Default imagenet (real photos, 1000 classes). */
+    MODEL_PACK: z.string().min(1).default("imagenet"),
     /** Where computed label embeddings and downloaded model packs are kept. Default .cache/ in the working directory. */
     CACHE_DIR: z.string().min(1).default(".cache"),
     /** CNN top-1 probability at or above which CLIP is not consulted. Default 0.85. */
@@ -96,6 +96,14 @@ const envSchema = z
     CNN_QUEUE_MAX: positiveInt.default(1024),
     /** Bytes of CLIP image embeddings kept in memory (LRU). Default 64 MiB. */
     EMBEDDING_CACHE_BYTES: positiveInt.default(64 * 1024 * 1024),
+    /**
+     * Bytes of complete answers kept in memory (LRU), so a repeated image with the same options
+     * skips decode, CNN and CLIP. Default 32 MiB (about 10,000 answers of topK 5); 0 turns the
+     * result cache off, in memory and in Redis.
+     */
+    RESULT_CACHE_BYTES: number()
+      .pipe(z.number().int().min(0))
+      .default(32 * 1024 * 1024),
     /** Consecutive CLIP failures that open the circuit breaker. Default 5. */
     VLM_BREAKER_FAILURES: positiveInt.default(5),
     /** How long an open breaker waits before one trial CLIP call. Default 10000 ms. */
@@ -120,15 +128,20 @@ const envSchema = z
     REDIS_COMMAND_TIMEOUT_MS: positiveInt.default(50),
     /** How long Redis keeps an image embedding. Default 604,800 s (a week). */
     REDIS_EMBEDDING_TTL_SECONDS: positiveInt.default(604_800),
+    /** How long Redis keeps a complete answer for the result cache. Default 86,400 s (a day). */
+    REDIS_RESULT_TTL_SECONDS: positiveInt.default(86_400),
     /** OTLP/HTTP collector for traces, e.g. http://127.0.0.1:4318. Default none: tracing off. */
     OTEL_EXPORTER_OTLP_ENDPOINT: z.url().optional(),
     /** service.name on every span. Default vision-classify. */
     OTEL_SERVICE_NAME: z.string().min(1).default("vision-classify"),
     /**
-     * onnxruntime intra-op threads per session. Default: half the cores (at least 1), leaving
-     * the rest to decoding and the event loop; at 100 req/s on 2 cores, all cores doubled p95.
+     * onnxruntime intra-op threads per session (CNN, CLIP vision, CLIP text). Default: every
+     * core. Sessions overlap and their idle threads sleep instead of spinning, so whichever
+     * model has work gets the whole machine and decodes still get the cores between calls
+     * (`npm run bench:cpu`). Half the cores partitions them as before: less CLIP throughput.
+     * A choice from `npm run models:choose-variant` overrides it per model.
      */
-    ORT_INTRA_OP_THREADS: positiveInt.default(Math.max(1, Math.floor(availableParallelism() / 2))),
+    ORT_INTRA_OP_THREADS: positiveInt.default(availableParallelism()),
     /** libvips threads per image decode; decodes run in parallel on libuv's pool. Default 1. */
     SHARP_CONCURRENCY: positiveInt.default(1),
     /** Largest decoded image, in pixels (width × height). Default 40 megapixels. */
@@ -282,9 +295,16 @@ export interface Config {
   clipPrecision: "int8" | "fp32" | "fp16";
   batching: { maxBatchSize: number; maxWaitMs: number; clipQueueMax: number; cnnQueueMax: number };
   embeddingCacheBytes: number;
+  /** 0: no result cache. */
+  resultCacheBytes: number;
   feedback: { storeMax: number; ttlMs: number; window: number };
   /** Null url: no Redis, every store in process (one replica). */
-  redis: { url: string | null; commandTimeoutMs: number; embeddingTtlSeconds: number };
+  redis: {
+    url: string | null;
+    commandTimeoutMs: number;
+    embeddingTtlSeconds: number;
+    resultTtlSeconds: number;
+  };
   breaker: { failures: number; resetMs: number };
   threads: { ortIntraOp: number; sharp: number };
   decode: { concurrency: number; queueMax: number };
@@ -355,6 +375,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       cnnQueueMax: e.CNN_QUEUE_MAX,
     },
     embeddingCacheBytes: e.EMBEDDING_CACHE_BYTES,
+    resultCacheBytes: e.RESULT_CACHE_BYTES,
     feedback: {
       storeMax: e.PREDICTION_STORE_MAX,
       ttlMs: e.PREDICTION_TTL_SECONDS * 1000,
@@ -364,6 +385,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       url: e.REDIS_URL ?? null,
       commandTimeoutMs: e.REDIS_COMMAND_TIMEOUT_MS,
       embeddingTtlSeconds: e.REDIS_EMBEDDING_TTL_SECONDS,
+      resultTtlSeconds: e.REDIS_RESULT_TTL_SECONDS,
     },
     breaker: { failures: e.VLM_BREAKER_FAILURES, resetMs: e.VLM_BREAKER_RESET_MS },
     threads: { ortIntraOp: e.ORT_INTRA_OP_THREADS, sharp: e.SHARP_CONCURRENCY },

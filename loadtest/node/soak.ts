@@ -59,6 +59,7 @@ export interface SoakReport {
 const SMALL_CACHES: Record<string, string> = {
   PREDICTION_STORE_MAX: "500",
   EMBEDDING_CACHE_BYTES: String(1024 * 1024),
+  RESULT_CACHE_BYTES: String(1024 * 1024),
 };
 
 /** Samples averaged at each end, so one garbage collection does not decide the verdict. */

@@ -117,7 +117,7 @@ export type AboutQueryVariables = Exact<{ [key: string]: never; }>;
 
 export type AboutQuery = { labels: Array<string>, models: Array<{ name: string, role: ModelRole, file: string, loadSeconds: number }>, health: { ready: boolean, pack: string, vlmAvailable: boolean, vlmUnavailableReason: string | null, uptimeSeconds: number } };
 
-export type ClassificationFieldsFragment = { id: string, model: string, vlmUsed: boolean, vlmReason: VlmReason | null, fallback: Fallback | null, cnnWeight: number | null, cacheHit: boolean, top: { label: string, score: number }, predictions: Array<{ label: string, score: number }>, cnn: { model: string, top: { label: string, score: number }, predictions: Array<{ label: string, score: number }> }, vlm: { model: string, top: { label: string, score: number }, predictions: Array<{ label: string, score: number }> } | null, timings: { decodeMs: number, cnnMs: number, vlmMs: number | null, totalMs: number }, image: { width: number, height: number, format: string, bytes: number, sha256: string } };
+export type ClassificationFieldsFragment = { id: string, model: string, vlmUsed: boolean, vlmReason: VlmReason | null, fallback: Fallback | null, cnnWeight: number | null, cacheHit: boolean, resultCacheHit: boolean, top: { label: string, score: number }, predictions: Array<{ label: string, score: number }>, cnn: { model: string, top: { label: string, score: number }, predictions: Array<{ label: string, score: number }> }, vlm: { model: string, top: { label: string, score: number }, predictions: Array<{ label: string, score: number }> } | null, timings: { decodeMs: number, cnnMs: number, vlmMs: number | null, totalMs: number }, image: { width: number, height: number, format: string, bytes: number, sha256: string } };
 
 export type ClassifyBatchMutationVariables = Exact<{
   images: Array<Blob> | Blob;
@@ -126,7 +126,7 @@ export type ClassifyBatchMutationVariables = Exact<{
 
 
 export type ClassifyBatchMutation = { classifyBatch: Array<
-    | { __typename: 'Classification', id: string, model: string, vlmUsed: boolean, vlmReason: VlmReason | null, fallback: Fallback | null, cnnWeight: number | null, cacheHit: boolean, top: { label: string, score: number }, predictions: Array<{ label: string, score: number }>, cnn: { model: string, top: { label: string, score: number }, predictions: Array<{ label: string, score: number }> }, vlm: { model: string, top: { label: string, score: number }, predictions: Array<{ label: string, score: number }> } | null, timings: { decodeMs: number, cnnMs: number, vlmMs: number | null, totalMs: number }, image: { width: number, height: number, format: string, bytes: number, sha256: string } }
+    | { __typename: 'Classification', id: string, model: string, vlmUsed: boolean, vlmReason: VlmReason | null, fallback: Fallback | null, cnnWeight: number | null, cacheHit: boolean, resultCacheHit: boolean, top: { label: string, score: number }, predictions: Array<{ label: string, score: number }>, cnn: { model: string, top: { label: string, score: number }, predictions: Array<{ label: string, score: number }> }, vlm: { model: string, top: { label: string, score: number }, predictions: Array<{ label: string, score: number }> } | null, timings: { decodeMs: number, cnnMs: number, vlmMs: number | null, totalMs: number }, image: { width: number, height: number, format: string, bytes: number, sha256: string } }
     | { __typename: 'ClassifyError', index: number, code: ErrorCode, message: string }
   > };
 
@@ -136,7 +136,7 @@ export type ClassifyMutationVariables = Exact<{
 }>;
 
 
-export type ClassifyMutation = { classify: { id: string, model: string, vlmUsed: boolean, vlmReason: VlmReason | null, fallback: Fallback | null, cnnWeight: number | null, cacheHit: boolean, top: { label: string, score: number }, predictions: Array<{ label: string, score: number }>, cnn: { model: string, top: { label: string, score: number }, predictions: Array<{ label: string, score: number }> }, vlm: { model: string, top: { label: string, score: number }, predictions: Array<{ label: string, score: number }> } | null, timings: { decodeMs: number, cnnMs: number, vlmMs: number | null, totalMs: number }, image: { width: number, height: number, format: string, bytes: number, sha256: string } } };
+export type ClassifyMutation = { classify: { id: string, model: string, vlmUsed: boolean, vlmReason: VlmReason | null, fallback: Fallback | null, cnnWeight: number | null, cacheHit: boolean, resultCacheHit: boolean, top: { label: string, score: number }, predictions: Array<{ label: string, score: number }>, cnn: { model: string, top: { label: string, score: number }, predictions: Array<{ label: string, score: number }> }, vlm: { model: string, top: { label: string, score: number }, predictions: Array<{ label: string, score: number }> } | null, timings: { decodeMs: number, cnnMs: number, vlmMs: number | null, totalMs: number }, image: { width: number, height: number, format: string, bytes: number, sha256: string } } };
 
 export type SubmitFeedbackMutationVariables = Exact<{
   id: string;
@@ -203,6 +203,7 @@ export const ClassificationFieldsFragmentDoc = new TypedDocumentString(`
   fallback
   cnnWeight
   cacheHit
+  resultCacheHit
   timings {
     decodeMs
     cnnMs
@@ -288,6 +289,7 @@ export const ClassifyBatchDocument = new TypedDocumentString(`
   fallback
   cnnWeight
   cacheHit
+  resultCacheHit
   timings {
     decodeMs
     cnnMs
@@ -346,6 +348,7 @@ export const ClassifyDocument = new TypedDocumentString(`
   fallback
   cnnWeight
   cacheHit
+  resultCacheHit
   timings {
     decodeMs
     cnnMs

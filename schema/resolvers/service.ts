@@ -13,11 +13,17 @@ builder.queryField("models", (t) =>
     type: [ModelInfoRef],
     description: "The ONNX models the service has loaded.",
     resolve: (_, __, { runtime }) => {
-      const { pack, cnn, clip } = runtime.models;
-      const models = [describeModel(`${pack.name}/cnn`, "CNN", pack.dir, cnn.model)];
+      const { pack, cnn, clip, variants } = runtime.models;
+      const models = [describeModel(`${pack.name}/cnn`, "CNN", pack.dir, cnn.model, variants.cnn)];
       if (clip) {
         models.push(
-          describeModel(`${pack.name}/clip-vision`, "CLIP_VISION", pack.dir, clip.vision.model),
+          describeModel(
+            `${pack.name}/clip-vision`,
+            "CLIP_VISION",
+            pack.dir,
+            clip.vision.model,
+            variants.clipVision,
+          ),
         );
         models.push(
           describeModel(`${pack.name}/clip-text`, "CLIP_TEXT", pack.dir, clip.text.model),

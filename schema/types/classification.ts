@@ -120,7 +120,13 @@ export const ClassificationRef = builder.objectRef<Classification>("Classificati
         "The CNN's weight in the ensemble (CLIP's is 1 − cnnWeight); null when one model answered.",
     }),
     cacheHit: t.exposeBoolean("cacheHit", {
-      description: "True when CLIP's image embedding came from the cache.",
+      description:
+        "True when CLIP's part of the answer needed no CLIP call: its image embedding came from the cache, or the whole answer did (resultCacheHit).",
+    }),
+    resultCacheHit: t.boolean({
+      description:
+        "True when this answer was copied from an identical earlier request (same image bytes, same options, same model pack and routing): no model ran, and timings are this request's. It is still a new answer, with its own id for feedback. Only complete answers are kept, never a fallback.",
+      resolve: (c) => c.resultCacheHit === true,
     }),
     timings: t.field({
       type: TimingsRef,

@@ -1,3 +1,4 @@
+import type { ModelVariant } from "../../server/inference/model-variants.ts";
 import type { OnnxModel } from "../../server/inference/onnx-session.ts";
 import { builder } from "../builder.ts";
 
@@ -8,6 +9,8 @@ export interface ModelInfo {
   inputs: readonly string[];
   outputs: readonly string[];
   loadSeconds: number;
+  /** Which precision and threads it runs with; null for a model the choice does not cover. */
+  variant: ModelVariant | null;
 }
 
 export interface Health {
@@ -28,6 +31,21 @@ const ModelRoleEnum = builder.enumType("ModelRole", {
   } as const,
 });
 
+const ModelVariantRef = builder.objectRef<ModelVariant>("ModelVariant").implement({
+  description: "How a model runs on this machine.",
+  fields: (t) => ({
+    precision: t.exposeString("precision", { description: "fp32, int8 or fp16." }),
+    threads: t.exposeInt("threads", { description: "onnxruntime intra-op threads." }),
+    exactInt8: t.exposeBoolean("exactInt8", {
+      description: "Whether int8 runs on the exact u8×u8 kernels (x86 without VNNI needs them).",
+    }),
+    source: t.exposeString("source", {
+      description:
+        "measured: the fastest variant matching fp32 on this machine (models:choose-variant); configured: VLM_PRECISION and ORT_INTRA_OP_THREADS.",
+    }),
+  }),
+});
+
 export const ModelInfoRef = builder.objectRef<ModelInfo>("ModelInfo").implement({
   description: "A loaded ONNX model.",
   fields: (t) => ({
@@ -44,6 +62,13 @@ export const ModelInfoRef = builder.objectRef<ModelInfo>("ModelInfo").implement(
     outputs: t.exposeStringList("outputs", { description: "The ONNX graph's output names." }),
     loadSeconds: t.exposeFloat("loadSeconds", {
       description: "How long loading the model took at start.",
+    }),
+    variant: t.field({
+      type: ModelVariantRef,
+      nullable: true,
+      description:
+        "Its precision and threads; null for CLIP's text tower, which runs as configured.",
+      resolve: (m) => m.variant,
     }),
   }),
 });
@@ -73,6 +98,7 @@ export function describeModel(
   role: ModelInfo["role"],
   packDir: string,
   model: OnnxModel,
+  variant: ModelVariant | null = null,
 ): ModelInfo {
   return {
     name,
@@ -81,5 +107,6 @@ export function describeModel(
     inputs: model.inputNames,
     outputs: model.outputNames,
     loadSeconds: model.loadSeconds,
+    variant,
   };
 }

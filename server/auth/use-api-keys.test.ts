@@ -22,6 +22,10 @@ const KEYS = {
   feedback: mintApiKey("feedback-only", ["feedback"]),
   limited: mintApiKey("limited", ["classify"], "1/2"),
 };
+// Changes the last character to another one (appending a fixed letter would leave a key that
+// already ends in that letter unchanged).
+const oneCharacterOff = (secret: string) =>
+  `${secret.slice(0, -1)}${secret.endsWith("A") ? "B" : "A"}`;
 const bearer = (key: { secret: string }) => ({ authorization: `Bearer ${key.secret}` });
 
 function expectRefused(response: GraphQLResponse<unknown>, code: string, status: number) {
@@ -72,7 +76,7 @@ describe("API keys, through the HTTP handler", () => {
 
     it.each([
       ["a made-up key", { authorization: "Bearer vck_not-a-key" }],
-      ["a key one character off", { authorization: `Bearer ${KEYS.full.secret.slice(0, -1)}A` }],
+      ["a key one character off", { authorization: `Bearer ${oneCharacterOff(KEYS.full.secret)}` }],
       ["the configured hash itself", { "x-api-key": KEYS.full.entry.split(":")[1] ?? "" }],
       ["a different scheme", { authorization: `Basic ${KEYS.full.secret}` }],
     ])("refuses %s", async (_, headers) => {

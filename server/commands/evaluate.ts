@@ -40,7 +40,7 @@ const labelsFile = values.labels ?? join(imagesDir, "labels.tsv");
 const { runtime, batchSize } = await createEvaluationRuntime(values.pack);
 const { config, models } = runtime;
 const { pack } = models;
-const files = (await readLabelsTsv(labelsFile)).slice(0, limit);
+const files = (await readLabelsTsv(labelsFile, pack.labels)).slice(0, limit);
 const unknown = files.filter(({ label }) => !pack.labels.includes(label)).length;
 
 const started = performance.now();

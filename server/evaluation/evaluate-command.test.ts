@@ -13,6 +13,7 @@ import {
   REPO_ROOT,
   warnIfNoSharedData,
 } from "../testing/shared-data.ts";
+import { TEST_PACK } from "../testing/test-app.ts";
 
 const run = promisify(execFile);
 const hasEmbeddedSamples =
@@ -77,7 +78,12 @@ describe("npm run evaluate", () => {
   it.skipIf(!hasEmbeddedSamples)(
     "prints every section for the embedded pack's samples",
     async () => {
-      const { stdout } = await evaluateCommand("--images", "models/fashion-mnist/samples");
+      const { stdout } = await evaluateCommand(
+        "--images",
+        "models/fashion-mnist/samples",
+        "--pack",
+        TEST_PACK,
+      );
       expect(stdout).toContain('# Evaluation of pack "fashion-mnist"');
       expectEverySection(stdout);
     },

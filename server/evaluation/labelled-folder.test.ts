@@ -77,6 +77,22 @@ describe("labelledFolder", () => {
     expect(new TextDecoder().decode(batch?.[0]?.bytes)).toBe("not really a png");
   });
 
+  it("takes the pack's label at class_index when given the pack's labels (names can repeat)", async () => {
+    const dir = await folder({
+      "labels.tsv": "file\tclass_index\tclip_class_name\na.jpg\t2\tmissile\nb.jpg\t9\tboot\n",
+    });
+    const rows = await readLabelsTsv(join(dir, "labels.tsv"), [
+      "missile",
+      "x",
+      "projectile, missile",
+    ]);
+    // Index 9 is past the pack's labels: the name column answers.
+    expect(rows).toEqual([
+      { file: "a.jpg", label: "projectile, missile" },
+      { file: "b.jpg", label: "boot" },
+    ]);
+  });
+
   it("names the columns it needs when the header lacks them", async () => {
     const dir = await folder({ "labels.tsv": "path\tclass\na.png\tDress\n" });
     await expect(readLabelsTsv(join(dir, "labels.tsv"))).rejects.toThrow(

@@ -14,9 +14,14 @@ const LABEL_COLUMNS = ["label", "clip_class_name"];
 
 /**
  * Reads a tab-separated labels file with a header row: the `file` column and the first of
- * `label` / `clip_class_name` that exists. Other columns (e.g. `class_index`) are ignored.
+ * `label` / `clip_class_name` that exists. Given the pack's labels, a `class_index` column wins
+ * over the names: class names can repeat (CLIP's ImageNet list names two classes "missile" and
+ * two "sunglasses"), while an index never does. Other columns are ignored.
  */
-export async function readLabelsTsv(path: string): Promise<LabelledFile[]> {
+export async function readLabelsTsv(
+  path: string,
+  packLabels?: readonly string[],
+): Promise<LabelledFile[]> {
   const lines = (await readFile(path, "utf8")).split(/\r?\n/).filter((line) => line.trim() !== "");
   const columns = (lines[0] ?? "").split("\t").map((name) => name.trim());
   const fileAt = columns.indexOf("file");
@@ -27,10 +32,12 @@ export async function readLabelsTsv(path: string): Promise<LabelledFile[]> {
       `${path}: the header needs a "file" column and one of ${LABEL_COLUMNS.map((c) => `"${c}"`).join(", ")} (it has ${columns.join(", ")})`,
     );
   }
+  const indexAt = packLabels ? columns.indexOf("class_index") : -1;
   return lines.slice(1).map((line, i) => {
     const cells = line.split("\t");
     const file = cells[fileAt]?.trim();
-    const label = cells[labelAt]?.trim();
+    const byIndex = indexAt >= 0 ? packLabels?.[Number(cells[indexAt]?.trim())] : undefined;
+    const label = byIndex ?? cells[labelAt]?.trim();
     if (!file || !label) throw new Error(`${path}:${i + 2}: missing file or label`);
     return { file, label };
   });

@@ -9,6 +9,7 @@ import {
   type LabelEmbeddings,
   readLabelEmbeddings,
 } from "./label-embeddings.ts";
+import { type ModelVariant, resolveVariant } from "./model-variants.ts";
 import { openOnnxModel, type SessionOptions } from "./onnx-session.ts";
 
 /** CLIP's two towers and the pack's label embeddings. */
@@ -28,6 +29,8 @@ export interface Models {
   /** null when the pack has no CLIP, or it failed to load (the service still answers with the CNN). */
   readonly clip: ClipModels | null;
   readonly clipUnavailableReason: string | null;
+  /** The file, threads and kernels each model runs with, and whether this machine measured it. */
+  readonly variants: { cnn: ModelVariant; clipVision: ModelVariant | null };
 }
 
 export interface LoadOptions extends SessionOptions {
@@ -43,11 +46,13 @@ export interface LoadOptions extends SessionOptions {
  */
 export async function loadModels(pack: ModelPack, options: LoadOptions): Promise<Models> {
   const c = pack.manifest.cnn;
+  const context = { cacheDir: options.cacheDir, configuredThreads: options.intraOpThreads };
+  const cnnVariant = (await resolveVariant(pack, "cnn", context)) as ModelVariant;
   const cnn = createCnn({
     model: await openOnnxModel(
-      pack.file(c.model),
+      pack.file(cnnVariant.file),
       { inputs: [c.input], outputs: [c.output] },
-      options,
+      variantSession(cnnVariant, options),
     ),
     input: c.input,
     output: c.output,
@@ -55,21 +60,41 @@ export async function loadModels(pack: ModelPack, options: LoadOptions): Promise
     preprocess: await loadPreprocessorConfig(pack.file(c.preprocess)),
   });
   if (!pack.manifest.clip) {
-    return { pack, cnn, clip: null, clipUnavailableReason: "the model pack has no CLIP model" };
+    return {
+      pack,
+      cnn,
+      clip: null,
+      clipUnavailableReason: "the model pack has no CLIP model",
+      variants: { cnn: cnnVariant, clipVision: null },
+    };
   }
+  const visionVariant = (await resolveVariant(pack, "clip_vision", {
+    ...context,
+    precision: options.precision,
+  })) as ModelVariant;
+  const variants = { cnn: cnnVariant, clipVision: visionVariant };
   try {
-    const clip = await loadClip(pack, options);
+    const clip = await loadClip(pack, options, visionVariant);
     if (clip.labelEmbeddings.labels.length !== pack.labels.length)
       throw new Error("label count mismatch");
-    return { pack, cnn, clip, clipUnavailableReason: null };
+    return { pack, cnn, clip, clipUnavailableReason: null, variants };
   } catch (error) {
     const reason = `CLIP failed to load: ${(error as Error).message}`;
     options.log?.(reason);
-    return { pack, cnn, clip: null, clipUnavailableReason: reason };
+    return { pack, cnn, clip: null, clipUnavailableReason: reason, variants };
   }
 }
 
-async function loadClip(pack: ModelPack, options: LoadOptions): Promise<ClipModels> {
+/** The session settings for a variant: its threads and kernels, the rest as configured. */
+function variantSession(variant: ModelVariant, options: SessionOptions): SessionOptions {
+  return { ...options, intraOpThreads: variant.threads, exactInt8: variant.exactInt8 };
+}
+
+async function loadClip(
+  pack: ModelPack,
+  options: LoadOptions,
+  visionVariant: ModelVariant,
+): Promise<ClipModels> {
   const m = pack.manifest.clip;
   if (!m) throw new Error("the model pack has no CLIP model");
   const tokenizer = await loadClipTokenizer(
@@ -89,9 +114,9 @@ async function loadClip(pack: ModelPack, options: LoadOptions): Promise<ClipMode
   });
   const vision = createClipVision({
     model: await openOnnxModel(
-      pack.file(pickPrecision(m.vision, options.precision)),
+      pack.file(visionVariant.file),
       { inputs: [m.vision.input], outputs: [m.vision.output] },
-      options,
+      variantSession(visionVariant, options),
     ),
     input: m.vision.input,
     output: m.vision.output,

@@ -12,8 +12,24 @@ import type {
 export type { Float32TensorData, TensorData } from "./onnx-worker-protocol.ts";
 
 export interface SessionOptions {
-  /** Intra-op threads for this session; size it together with decode threads. */
+  /**
+   * Intra-op threads for this session. Sessions overlap and do not spin, so each may have
+   * every core: the busy model gets the machine while the others sleep.
+   */
   intraOpThreads: number;
+  /**
+   * Whether this session's idle intra-op threads spin before sleeping. Default false: every
+   * session of the process may use every core, and a pool spinning between calls takes the
+   * cores from the session that has work (bench/cpu-budget.ts measures it). onnxruntime's own
+   * default, spinning, only pays when one session has the machine to itself.
+   */
+  allowSpinning?: boolean;
+  /**
+   * Run int8 MatMuls with onnxruntime's exact u8×u8 kernels (`session.x64quantprecision`).
+   * Default true. Only x86 CPUs without VNNI need it (see sessionOptions); variant-choice.ts
+   * turns it off where the CPU has VNNI and the agreement check passes.
+   */
+  exactInt8?: boolean;
 }
 
 /** An ONNX model ready to run, with the names it was checked to have. */
@@ -49,7 +65,12 @@ export function sessionOptions(options: SessionOptions): InferenceSession.Sessio
     // x86 CPUs without VNNI multiply u8×s8 with an int16 pair sum that saturates, which costs
     // full-range int8 models ~7 points of top-1 (MobileNetV2 int8: 0.752 vs 0.824 on the
     // reference photos). This makes onnxruntime use u8×u8, which is exact; no effect elsewhere.
-    extra: { session: { x64quantprecision: "1" } },
+    extra: {
+      session: {
+        ...(options.exactInt8 === false ? {} : { x64quantprecision: "1" }),
+        ...(options.allowSpinning ? {} : { intra_op: { allow_spinning: "0" } }),
+      },
+    },
   };
 }
 
@@ -162,6 +183,9 @@ function startModelThread(init: WorkerInit): Promise<ModelThread> {
             },
             async release() {
               if (stopped) return;
+              // Held until the thread exits: an idle thread is unref'd, and a process with
+              // nothing else to do would otherwise end before the release completes.
+              worker.ref();
               post({ kind: "release" });
               await new Promise((resolve) => worker.once("exit", resolve));
             },

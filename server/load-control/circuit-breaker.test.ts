@@ -1,5 +1,9 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
+import { DeadlineUnmeetableError } from "../scheduling/deadline-plan.ts";
+import { createDynamicBatcher } from "../scheduling/dynamic-batcher.ts";
+import { createLatencyModel } from "../scheduling/latency-model.ts";
 import { createCircuitBreaker } from "./circuit-breaker.ts";
+import { QueueFullError } from "./queue-full-error.ts";
 
 function manualClock(start = 1_000) {
   let time = start;
@@ -136,5 +140,64 @@ describe("createCircuitBreaker", () => {
   it("rejects a threshold below 1 and a negative reset time", () => {
     expect(() => createCircuitBreaker({ failureThreshold: 0 })).toThrow(RangeError);
     expect(() => createCircuitBreaker({ resetAfterMs: -1 })).toThrow(RangeError);
+  });
+});
+
+describe("what the breaker counts", () => {
+  it("ignores refusals for load: a full queue or an unmeetable deadline is not a fault", () => {
+    const breaker = createCircuitBreaker({ failureThreshold: 2, now: manualClock().now });
+    for (let i = 0; i < 10; i++) {
+      breaker.failure(new QueueFullError(64));
+      breaker.failure(new DeadlineUnmeetableError(700, 500));
+    }
+    expect(breaker.state).toBe("closed");
+  });
+
+  it("counts errors, and a report without one (a hang)", () => {
+    const breaker = createCircuitBreaker({ failureThreshold: 2, now: manualClock().now });
+    breaker.failure(new Error("model crashed"));
+    breaker.failure();
+    expect(breaker.state).toBe("open");
+  });
+
+  it("does not let refusals reset the count of consecutive faults either", () => {
+    const breaker = createCircuitBreaker({ failureThreshold: 2, now: manualClock().now });
+    breaker.failure(new Error("model crashed"));
+    breaker.failure(new QueueFullError(64));
+    breaker.failure(new Error("model crashed"));
+    expect(breaker.state).toBe("open");
+  });
+
+  it("takes a custom isFault", () => {
+    const breaker = createCircuitBreaker({
+      failureThreshold: 1,
+      now: manualClock().now,
+      isFault: (error) => !(error instanceof RangeError),
+    });
+    breaker.failure(new RangeError("bad input"));
+    expect(breaker.state).toBe("closed");
+  });
+
+  it("opens on a hung model call reported by the batcher's overrun watch", async () => {
+    vi.useFakeTimers();
+    try {
+      const breaker = createCircuitBreaker({ failureThreshold: 3, now: () => Date.now() });
+      const latency = createLatencyModel();
+      latency.observe(1, 100);
+      const batcher = createDynamicBatcher({
+        run: () => new Promise<number[]>(() => {}),
+        latency,
+        now: () => Date.now(),
+        onOverrun: () => breaker.failure(),
+      });
+      void batcher.submit(1);
+      // Reported every max(2 × 100 ms, 1000 ms floor) while it hangs.
+      await vi.advanceTimersByTimeAsync(2999);
+      expect(breaker.state).toBe("closed");
+      await vi.advanceTimersByTimeAsync(1);
+      expect(breaker.state).toBe("open");
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

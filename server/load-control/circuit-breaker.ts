@@ -1,3 +1,6 @@
+import { DeadlineUnmeetableError } from "../scheduling/deadline-plan.ts";
+import { QueueFullError } from "./queue-full-error.ts";
+
 export type CircuitState = "closed" | "open" | "half-open";
 
 export interface CircuitBreakerOptions {
@@ -7,6 +10,21 @@ export interface CircuitBreakerOptions {
   resetAfterMs?: number;
   /** Clock in milliseconds; default `performance.now`, monotonic so wall-clock jumps don't trip it. */
   now?: () => number;
+  /**
+   * Whether an error reported to `failure` (undefined when none was given) is a fault of the
+   * dependency; others are ignored, neither failure nor success. Default `isFault`: everything
+   * but refusals for load.
+   */
+  isFault?: (error: unknown) => boolean;
+}
+
+/**
+ * Refusals for load (a full queue, a deadline that cannot be met) say the dependency is busy,
+ * not broken: overload is answered by admission, and opening the circuit on it would turn a
+ * busy model into an unused one. Everything else, a hang included, is a fault.
+ */
+export function isFault(error: unknown): boolean {
+  return !(error instanceof QueueFullError || error instanceof DeadlineUnmeetableError);
 }
 
 export interface CircuitBreaker {
@@ -16,20 +34,24 @@ export interface CircuitBreaker {
   allow(): boolean;
   /** Report a call that succeeded. */
   success(): void;
-  /** Report a call that failed. */
-  failure(): void;
+  /**
+   * Report a call that failed, with its error when there is one (none for a hang seen by a
+   * watchdog); what `isFault` rejects is ignored.
+   */
+  failure(error?: unknown): void;
 }
 
 /**
  * Stops calling a failing dependency (the CLIP model) so requests fall back at once instead of
  * each waiting for a timeout. Opens after `failureThreshold` consecutive failures; after
  * `resetAfterMs` one trial call is allowed; its success closes the circuit, its failure
- * re-opens it for another `resetAfterMs`.
+ * re-opens it for another `resetAfterMs`. Counts faults only (see `isFault`), never queueing.
  */
 export function createCircuitBreaker({
   failureThreshold = 5,
   resetAfterMs = 10_000,
   now = () => performance.now(),
+  isFault: countsAsFault = isFault,
 }: CircuitBreakerOptions = {}): CircuitBreaker {
   if (!Number.isInteger(failureThreshold) || failureThreshold < 1) {
     throw new RangeError(`failureThreshold must be an integer ≥ 1, got ${failureThreshold}`);
@@ -69,7 +91,8 @@ export function createCircuitBreaker({
       // Only a trial proves recovery; a straggler that succeeds while open was started earlier.
       if (state !== "open") close();
     },
-    failure() {
+    failure(error) {
+      if (!countsAsFault(error)) return;
       if (state === "trial") open();
       else if (state === "closed" && ++failures >= failureThreshold) open();
       // While open, late failures from calls made before it opened must not extend the wait.

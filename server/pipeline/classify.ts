@@ -12,7 +12,8 @@ import type { ModelRunners } from "./model-runner.ts";
 import { createModelSteps, type ModelStepsOptions } from "./model-steps.ts";
 import { refuseWhenFull } from "./overloaded.ts";
 import { decideRoute, type RoutingRules } from "./route.ts";
-import { askClip, type SecondOpinion } from "./second-opinion.ts";
+import { routeBeforeCnn } from "./route-before-cnn.ts";
+import { askClip, type ClipStep, type SecondOpinion } from "./second-opinion.ts";
 import { topK } from "./top-k.ts";
 import type {
   Classification,
@@ -78,28 +79,43 @@ export function createClassifier(deps: ClassifierDeps) {
     request: ClassifyOptions,
   ): Promise<ClassifyOutcome[]> {
     const started = performance.now();
+    const clipStep: ClipStep = {
+      clip,
+      embedImage: steps.embedImage,
+      labelEmbeddings: (c) =>
+        request.labels
+          ? customLabelSets.get(c, request.labels)
+          : Promise.resolve(c.labelEmbeddings),
+      timeoutMs: clipTimeoutMs,
+    };
+    const decodes = inputs.map((input) => settle(decodeFor(input, request)));
+    const besideCnn = routeBeforeCnn(request) ? clipBesideCnn(inputs, decodes, clipStep) : null;
+    // Its failure is a decode's, which the CNN's side reports below.
+    besideCnn?.catch(() => {});
     const outcomes = await Promise.all(
-      inputs.map((input, index) => settle(scoreWithCnn(input, index, request))),
+      inputs.map(async (input, index) => {
+        const image = await (decodes[index] as Promise<DecodedImage | UserError>);
+        if (image instanceof UserError) return image;
+        return settle(scoreWithCnn(input, index, image, request));
+      }),
     );
     const scored = outcomes.filter((o): o is Scored => !(o instanceof UserError));
 
     const routed = scored.filter((item) => item.reason !== null);
-    const opinions = await withSpan("clip", { "clip.images": routed.length }, () =>
-      askClip(
-        {
-          clip,
-          embedImage: steps.embedImage,
-          labelEmbeddings: (c) =>
-            request.labels
-              ? customLabelSets.get(c, request.labels)
-              : Promise.resolve(c.labelEmbeddings),
-          timeoutMs: clipTimeoutMs,
-        },
-        // CLIP's own decode (when its preprocessing differs from the CNN's) runs only on an
-        // embedding-cache miss: the embedder calls tensorOnMiss inside the cache's compute.
-        routed.map((item) => ({ sha256: item.input.sha256, tensorOnMiss: () => clipInput(item) })),
-      ),
-    );
+    // CLIP's own decode (when its preprocessing differs from the CNN's and the decode did not
+    // already make it) runs only on an embedding-cache miss: the embedder calls tensorOnMiss
+    // inside the cache's compute.
+    const opinions = besideCnn
+      ? await besideCnn.then((found) => routed.map((item) => found.get(item.input)))
+      : await withSpan("clip", { "clip.images": routed.length }, () =>
+          askClip(
+            clipStep,
+            routed.map((item) => ({
+              sha256: item.input.sha256,
+              tensorOnMiss: () => clipInput(item),
+            })),
+          ),
+        );
 
     const answers = outcomes.map((outcome) => {
       if (outcome instanceof UserError) {
@@ -127,11 +143,54 @@ export function createClassifier(deps: ClassifierDeps) {
     return answers;
   }
 
-  async function scoreWithCnn(input: ImageInput, index: number, request: ClassifyOptions) {
+  async function decodeFor(input: ImageInput, request: ClassifyOptions) {
+    // CLIP's own input from the same decode, unless CLIP shares the CNN's or is never asked.
+    const clipSpec =
+      clip && !clipSharesCnnInput && request.vlm !== "OFF" ? clip.vision.preprocess : undefined;
     const image = await withSpan("decode", { "image.bytes": input.bytes.byteLength }, () =>
-      decodeImage(input.bytes, cnn.preprocess),
+      decodeImage(input.bytes, cnn.preprocess, undefined, clipSpec),
     );
     metrics.decode.observe(image.decodeMs / 1000);
+    return image;
+  }
+
+  /**
+   * CLIP's opinions when the options alone route every image to it: started once the request's
+   * images are decoded, beside the CNN, so a lone request waits for the slower of the two models
+   * rather than their sum. The images reach CLIP's batcher together, as one batch. Never throws
+   * for CLIP (askClip does not); a server fault in a decode rejects it.
+   */
+  async function clipBesideCnn(
+    inputs: readonly ImageInput[],
+    decodes: readonly Promise<DecodedImage | UserError>[],
+    clipStep: ClipStep,
+  ): Promise<Map<ImageInput, SecondOpinion>> {
+    const images = await Promise.all(decodes);
+    const ready = inputs.flatMap((input, i) => {
+      const image = images[i];
+      return image && !(image instanceof UserError) ? [{ input, image }] : [];
+    });
+    const opinions = await withSpan(
+      "clip",
+      { "clip.images": ready.length, "clip.beside_cnn": true },
+      () =>
+        askClip(
+          clipStep,
+          ready.map((item) => ({
+            sha256: item.input.sha256,
+            tensorOnMiss: () => clipInput(item),
+          })),
+        ),
+    );
+    return new Map(ready.map((item, i) => [item.input, opinions[i] as SecondOpinion]));
+  }
+
+  async function scoreWithCnn(
+    input: ImageInput,
+    index: number,
+    image: DecodedImage,
+    request: ClassifyOptions,
+  ) {
     const cnnStarted = performance.now();
     const cnnScores = await withSpan("cnn", {}, () =>
       refuseWhenFull("the CNN's queue is full", () => steps.cnn.submit(image.tensor)),
@@ -143,12 +202,21 @@ export function createClassifier(deps: ClassifierDeps) {
       () => decideRoute(cnnAnswer.top, request, routing),
     );
     const cnnMs = performance.now() - cnnStarted;
-    return { index, input, image, cnnScores, cnnAnswer, cnnMs, reason } satisfies Scored;
+    return {
+      index,
+      input,
+      image,
+      cnnScores,
+      cnnAnswer,
+      cnnMs,
+      reason,
+    } satisfies Scored;
   }
 
-  /** CLIP's input: the CNN's tensor when the configs agree, else decoded again for CLIP. */
-  async function clipInput(item: Scored): Promise<Float32Array> {
+  /** CLIP's input: the CNN's tensor when the configs agree, else CLIP's from the same decode. */
+  async function clipInput(item: Pick<Scored, "input" | "image">): Promise<Float32Array> {
     if (clipSharesCnnInput || !clip) return item.image.tensor;
+    if (item.image.secondTensor) return item.image.secondTensor;
     return (await decodeImage(item.input.bytes, clip.vision.preprocess, item.image.info)).tensor;
   }
 

@@ -1,7 +1,7 @@
 import type { CacheLevel, CoalescingCache } from "../cache/coalescing-cache.ts";
 import type { CircuitBreaker } from "../load-control/circuit-breaker.ts";
 import { QueueFullError } from "../load-control/queue-full-error.ts";
-import type { DynamicBatcher } from "../scheduling/dynamic-batcher.ts";
+import { DeadlineUnmeetableError, type DynamicBatcher } from "../scheduling/dynamic-batcher.ts";
 import { withSpan } from "../telemetry/tracing.ts";
 import type { Fallback } from "./types.ts";
 import { TimeoutError, withTimeout } from "./with-timeout.ts";
@@ -34,8 +34,9 @@ export interface ImageEmbedderOptions {
 
 /**
  * The cache step of the pipeline: cache hit (this process, or Redis when configured) → no model
- * call; miss → the batcher, bounded by a timeout, behind a circuit breaker. Each image gets its
- * own outcome, so one slow or failing image never decides for the others.
+ * call; miss → the batcher, bounded by a timeout, behind a circuit breaker. The timeout is also
+ * the image's deadline in the batcher, which refuses it at once (OVERLOADED) when it cannot be
+ * met. Each image gets its own outcome, so one slow or failing image never decides for the others.
  */
 export function createImageEmbedder({
   batcher,
@@ -50,6 +51,8 @@ export function createImageEmbedder({
   ): Promise<EmbeddingOutcome> {
     const started = performance.now();
     const elapsed = () => performance.now() - started;
+    // On the batcher's default clock (performance.now), counted from when the wait began.
+    const deadline = started + timeoutMs;
     if (!breaker.allow()) return { ok: false, fallback: "UNAVAILABLE", ms: 0 };
     const abort = new AbortController();
     try {
@@ -57,7 +60,7 @@ export function createImageEmbedder({
         withSpan("cache", { "image.sha256": image.sha256 }, async (span) => {
           const found = await cache.getOrCompute(`${modelKey}:${image.sha256}`, async () =>
             withSpan("queue", {}, async () =>
-              batcher.submit(await image.tensorOnMiss(), { signal: abort.signal }),
+              batcher.submit(await image.tensorOnMiss(), { signal: abort.signal, deadline }),
             ),
           );
           span.setAttributes({
@@ -76,7 +79,10 @@ export function createImageEmbedder({
       // A queued item whose caller gave up is dropped, so timed-out work costs no model time.
       abort.abort(error);
       const fallback = fallbackFor(error);
-      if (fallback !== "OVERLOADED") breaker.failure();
+      // Faults only. Refusals for load say CLIP is busy, not broken; a late answer is load too,
+      // while a hung call is reported by the batcher's overrun watch, once per period rather
+      // than once per waiting image.
+      if (fallback === "ERROR") breaker.failure(error);
       return { ok: false, fallback, ms: elapsed(), error };
     }
   };
@@ -85,7 +91,9 @@ export function createImageEmbedder({
 export type ImageEmbedder = ReturnType<typeof createImageEmbedder>;
 
 function fallbackFor(error: unknown): Fallback {
-  if (error instanceof QueueFullError) return "OVERLOADED";
+  if (error instanceof QueueFullError || error instanceof DeadlineUnmeetableError) {
+    return "OVERLOADED";
+  }
   if (error instanceof TimeoutError) return "TIMEOUT";
   return "ERROR";
 }

@@ -2,7 +2,11 @@ import { createByteLruCache } from "../cache/byte-lru-cache.ts";
 import type { CacheLevel, SecondLevel } from "../cache/coalescing-cache.ts";
 import { createCoalescingCache } from "../cache/coalescing-cache.ts";
 import { createCircuitBreaker } from "../load-control/circuit-breaker.ts";
-import { type BatchStats, createDynamicBatcher } from "../scheduling/dynamic-batcher.ts";
+import {
+  type BatchStats,
+  createDynamicBatcher,
+  type Rejection,
+} from "../scheduling/dynamic-batcher.ts";
 import type { Metrics } from "../telemetry/metrics.ts";
 import { withSpan } from "../telemetry/tracing.ts";
 import { createImageEmbedder } from "./image-embeddings.ts";
@@ -63,7 +67,13 @@ export function createModelSteps({
   metrics,
 }: ModelStepsOptions) {
   const batchWatchers = new Set<(model: BatchedModel, stats: BatchStats) => void>();
-  const batched = (model: BatchedModel, span: string, run: ModelRunner, maxQueue: number) =>
+  const batched = (
+    model: BatchedModel,
+    span: string,
+    run: ModelRunner,
+    maxQueue: number,
+    onOverrun?: () => void,
+  ) =>
     createDynamicBatcher<Float32Array, Float32Array>({
       run: (tensors) => withSpan(span, { "batch.size": tensors.length }, () => run(tensors)),
       maxBatchSize: batching.maxBatchSize,
@@ -75,6 +85,9 @@ export function createModelSteps({
         for (const wait of stats.queueWaitMs) metrics.queueWait.observe({ model }, wait / 1000);
         for (const watch of batchWatchers) watch(model, stats);
       },
+      onReject: (rejection: Rejection) =>
+        metrics.batchAdmissionRejections.inc({ model, reason: rejection.reason }),
+      ...(onOverrun ? { onOverrun } : {}),
     });
   /** Calls `watch` after every batch any model runs, until the returned function is called. */
   const watchBatches = (watch: (model: BatchedModel, stats: BatchStats) => void) => {
@@ -85,14 +98,27 @@ export function createModelSteps({
   const cnn = batched("cnn", "cnn.batch", runners.cnn, batching.cnnQueueMax);
   metrics.sources.queueLengths = () => ({ cnn: cnn.queueLength });
   if (!runners.clipVision) {
-    return { cnn, clipVision: null, embedImage: null, embeddingCache: null, watchBatches };
+    return {
+      cnn,
+      clipVision: null,
+      embedImage: null,
+      embeddingCache: null,
+      breaker: null,
+      watchBatches,
+    };
   }
 
+  const breaker = createCircuitBreaker({
+    failureThreshold: breakerOptions.failures,
+    resetAfterMs: breakerOptions.resetMs,
+  });
   const clipVision = batched(
     "clip_vision",
     "clip.batch",
     runners.clipVision,
     batching.clipQueueMax,
+    // A hung call is a fault; waiting images only time out (load), so they never count.
+    () => breaker.failure(),
   );
   const embeddingCache = createByteLruCache<Float32Array>({
     maxBytes: cacheOptions.maxBytes,
@@ -101,10 +127,7 @@ export function createModelSteps({
   const embedImage = createImageEmbedder({
     batcher: clipVision,
     cache: createCoalescingCache(embeddingCache, cacheOptions.secondLevel),
-    breaker: createCircuitBreaker({
-      failureThreshold: breakerOptions.failures,
-      resetAfterMs: breakerOptions.resetMs,
-    }),
+    breaker,
     modelKey: cacheOptions.modelKey,
     onLookup: (level) =>
       metrics.cacheLookups.inc({
@@ -118,7 +141,7 @@ export function createModelSteps({
     clip_vision: clipVision.queueLength,
   });
   metrics.sources.cacheBytes = () => ({ image_embedding: embeddingCache.bytes });
-  return { cnn, clipVision, embedImage, embeddingCache, watchBatches };
+  return { cnn, clipVision, embedImage, embeddingCache, breaker, watchBatches };
 }
 
 export type ModelSteps = ReturnType<typeof createModelSteps>;

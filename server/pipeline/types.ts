@@ -51,7 +51,13 @@ export interface Classification {
   fallback: Fallback | null;
   /** Weight of the CNN in the ensemble; null when only one model answered. */
   cnnWeight: number | null;
+  /** CLIP's part came from a cache: its image embedding, or the whole answer (resultCacheHit). */
   cacheHit: boolean;
+  /**
+   * The answer was copied from an identical earlier request (same image, options and pack):
+   * no model ran. Set by the result cache; absent means false.
+   */
+  resultCacheHit?: boolean;
   timings: Timings;
   image: ImageInfo & { sha256: string };
   model: string;

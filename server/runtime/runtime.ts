@@ -1,16 +1,21 @@
 import { Registry } from "prom-client";
 import sharp from "sharp";
 import { createRedisEmbeddingLevel } from "../cache/redis-embedding-level.ts";
+import { createRedisJsonLevel } from "../cache/redis-json-level.ts";
 import type { Config } from "../config.ts";
 import { createAccuracyWindow } from "../feedback/accuracy-window.ts";
 import { createFeedback, type SubmitFeedback } from "../feedback/feedback.ts";
-import { createPredictionStore } from "../feedback/prediction-store.ts";
+import { createPredictionStore, type PredictionStore } from "../feedback/prediction-store.ts";
 import { createRedisAccuracyWindow } from "../feedback/redis-accuracy-window.ts";
 import { createRedisPredictionStore } from "../feedback/redis-prediction-store.ts";
 import { loadModels, type Models } from "../inference/load-models.ts";
 import { modelFingerprint } from "../inference/model-fingerprint.ts";
 import { loadPack, type ModelPack } from "../packs/load-pack.ts";
+import { answerFingerprint } from "../pipeline/answer-fingerprint.ts";
+import { withResultCache } from "../pipeline/cached-classifier.ts";
 import { type Classifier, createClassifier } from "../pipeline/classify.ts";
+import { createResultCache, parseCachedAnswer } from "../pipeline/result-cache.ts";
+import type { RoutingRules } from "../pipeline/route.ts";
 import {
   createRedisConnection,
   type RedisConnection,
@@ -107,7 +112,12 @@ async function build(
         local: localWindow,
       })
     : localWindow;
-  const classifier = createClassifier({
+  const routing: RoutingRules = {
+    high: config.routing.high,
+    low: config.routing.low,
+    priorityClasses: new Set(config.routing.priorityClasses),
+  };
+  const pipeline = createClassifier({
     models,
     runners: {
       cnn: (tensors) => models.cnn.classify(tensors),
@@ -127,15 +137,18 @@ async function build(
           : undefined,
     },
     breaker: config.breaker,
-    routing: {
-      high: config.routing.high,
-      low: config.routing.low,
-      priorityClasses: new Set(config.routing.priorityClasses),
-    },
+    routing,
     decode: { limits: config.limits, ...config.decode },
     clipTimeoutMs: config.clipTimeoutMs,
     metrics,
     predictions,
+  });
+  const classifier = withOptionalResultCache(pipeline, {
+    config,
+    redis,
+    fingerprint: answerFingerprint(models, routing),
+    predictions,
+    metrics,
   });
   const submitFeedback = createFeedback({
     store: predictions,
@@ -145,8 +158,9 @@ async function build(
   });
   if (redis && !(await redisConnected))
     log(`Redis unreachable at start (${redis.health().lastError}); running on local state`);
+  // The pipeline itself: an answer another replica left in Redis must not stand in for a warm-up.
   const report = await warmUp({
-    classifier,
+    classifier: pipeline,
     models,
     limits: config.limits,
     batching: config.batching,
@@ -158,6 +172,13 @@ async function build(
   for (const model of [models.cnn.model, clip?.vision.model, clip?.text.model]) {
     if (model)
       metrics.modelLoad.set({ model: model.path.slice(pack.dir.length + 1) }, model.loadSeconds);
+  }
+  for (const [role, variant] of Object.entries(models.variants)) {
+    if (variant) {
+      const { precision, threads, source } = variant;
+      const label = role === "clipVision" ? "clip_vision" : role;
+      metrics.modelVariant.set({ role: label, precision, threads, source }, 1);
+    }
   }
   metrics.sources.accuracyDelta = async () => (await window.read()).delta;
   metrics.sources.redisConnected = () => (redis ? redis.health().state === "connected" : null);
@@ -176,4 +197,34 @@ async function build(
     },
     lifecycle: { draining: false },
   };
+}
+
+/** The pipeline behind the result cache (in memory, and in Redis when shared); as is with 0 bytes. */
+function withOptionalResultCache(
+  pipeline: Classifier,
+  options: {
+    config: Config;
+    redis: RedisConnection | null;
+    fingerprint: string;
+    predictions: PredictionStore;
+    metrics: Metrics;
+  },
+): Classifier {
+  const { config, redis, fingerprint, predictions, metrics } = options;
+  if (config.resultCacheBytes === 0) return pipeline;
+  const cache = createResultCache({
+    maxBytes: config.resultCacheBytes,
+    fingerprint,
+    secondLevel: redis
+      ? createRedisJsonLevel({
+          redis,
+          namespace: "result",
+          ttlSeconds: config.redis.resultTtlSeconds,
+          parse: parseCachedAnswer,
+        })
+      : undefined,
+  });
+  const otherCaches = metrics.sources.cacheBytes;
+  metrics.sources.cacheBytes = () => ({ ...otherCaches(), result: cache.bytes });
+  return withResultCache(pipeline, { cache, predictions, metrics });
 }

@@ -37,11 +37,11 @@ async function send<T>(request: Request): Promise<GraphQLResponse<T>> {
 }
 
 /** Classifies one image on a replica, with CLIP forced so the embedding cache is used. */
-async function classify(replica: ServiceProcess, bytes: Uint8Array) {
+async function classify(replica: ServiceProcess, bytes: Uint8Array, topK = 5) {
   const response = await send<{ classify: ClassificationResult }>(
     multipartRequest(
       CLASSIFY,
-      { image: null, options: { vlm: "FORCE" } },
+      { image: null, options: { vlm: "FORCE", topK } },
       [{ path: "variables.image", bytes }],
       `${replica.url}/graphql`,
     ),
@@ -109,12 +109,24 @@ describe.skipIf(!hasRedisServer)("two replicas sharing one Redis", () => {
   it("share image embeddings: what one replica computed is a cache hit on the other", async () => {
     const first = await classify(a, sample(0).bytes);
     expect(first).toMatchObject({ vlmUsed: true, cacheHit: false });
-    const second = await classify(b, sample(0).bytes);
-    expect(second).toMatchObject({ vlmUsed: true, cacheHit: true });
-    expect(second.vlm?.predictions).toEqual(first.vlm?.predictions);
+    // Other options, so the answer is not the one the result cache holds: CLIP's part is shared.
+    const second = await classify(b, sample(0).bytes, 3);
+    expect(second).toMatchObject({ vlmUsed: true, cacheHit: true, resultCacheHit: false });
+    expect(second.vlm?.predictions).toEqual(first.vlm?.predictions.slice(0, 3));
     expect(
       await metric(b, 'cache_lookups_total{cache="image_embedding",result="hit",level="redis"}'),
     ).toBe(1);
+  });
+
+  it("share answers: the same image and options on the other replica run no model", async () => {
+    const first = await classify(a, sample(5).bytes);
+    expect(first).toMatchObject({ resultCacheHit: false });
+    const second = await classify(b, sample(5).bytes);
+    expect(second).toMatchObject({ resultCacheHit: true, predictions: first.predictions });
+    expect(second.id).not.toBe(first.id);
+    expect(await metric(b, 'cache_lookups_total{cache="result",result="hit",level="redis"}')).toBe(
+      1,
+    );
   });
 
   it("share predictions: feedback is accepted by the other replica, and only once", async () => {

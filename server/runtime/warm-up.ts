@@ -30,8 +30,9 @@ export interface WarmUpReport {
  * lazy initialisation: the CNN and the CLIP vision tower at every batch size the batchers can
  * form (onnxruntime plans memory per input shape, so each new size is slow once), through the
  * batchers themselves; the text tower once; then one image through the whole pipeline
- * (decode, CNN, CLIP, ensemble), so readiness means "has answered once". Costs
- * n·(n+1)/2 images per tower for a largest batch of n (36 at the default 8). Throws when the
+ * (decode, CNN, CLIP, ensemble), so readiness means "has answered once". The same batches seed
+ * each batcher's latency model, from which it sizes batches and admits images by deadline. Costs
+ * n·(n+1) images per tower for a largest batch of n (72 at the default 8: every size twice). Throws when the
  * pipeline cannot answer, which keeps the service from reporting ready.
  */
 export async function warmUp(options: WarmUpOptions): Promise<WarmUpReport> {
@@ -45,7 +46,9 @@ export async function warmUp(options: WarmUpOptions): Promise<WarmUpReport> {
     .toBuffer();
 
   const batchSizes: Record<BatchedModel, number[]> = { cnn: [], clip_vision: [] };
-  const unwatch = steps.watchBatches((model, stats) => batchSizes[model].push(stats.size));
+  const unwatch = steps.watchBatches((model, stats) => {
+    if (!batchSizes[model].includes(stats.size)) batchSizes[model].push(stats.size);
+  });
   try {
     const sweep = async (
       batcher: { submit: (tensor: Float32Array) => Promise<Float32Array> },
@@ -58,8 +61,11 @@ export async function warmUp(options: WarmUpOptions): Promise<WarmUpReport> {
           options.log?.(`warm-up budget spent: batch sizes ${size}..${largest} left cold`);
           return;
         }
-        // Submitted in one tick to an idle batcher, they leave as one batch of `size`.
-        await Promise.all(Array.from({ length: size }, () => batcher.submit(tensor)));
+        // Submitted in one tick to an idle batcher, they leave as one batch of `size`. Twice:
+        // the first call of a shape pays onnxruntime's setup, the second teaches the batcher's
+        // latency model what the size really costs.
+        for (let call = 0; call < 2; call++)
+          await Promise.all(Array.from({ length: size }, () => batcher.submit(tensor)));
       }
     };
     const cnnInput = await decodeImage(bytes, models.cnn.preprocess, limits);

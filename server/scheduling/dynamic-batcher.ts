@@ -16,7 +16,22 @@ import { QueueFullError } from "../load-control/queue-full-error.ts";
  * single slot the last two rules never fire before the first two do, so an item waits at most
  * one batch's compute time when fewer than `maxBatchSize` are queued; `maxWaitMs` bounds the
  * wait for a partial batch only when `maxConcurrentBatches` > 1 lets one start beside another.
+ *
+ * Deadlines. An item may carry a deadline (see `SubmitOptions`). Each batch is then sized from
+ * the latency model (learned from every batch this batcher runs, warm-up included) so it is
+ * expected to finish before the earliest deadline in it, and an item that cannot finish in time
+ * is refused with `DeadlineUnmeetableError` before any compute is spent on it: at submit, when
+ * the batches ahead of it leave no time (admission), or at dispatch, when it could not make it
+ * even alone. Items without a deadline are batched exactly as described above. The arithmetic is
+ * in `deadline-plan.ts`; the queue stays first-in, first-out (why: see there).
  */
+
+import { DeadlineUnmeetableError, nextBatch, planLast } from "./deadline-plan.ts";
+import { createLatencyModel, type LatencyModel } from "./latency-model.ts";
+import { createOverrunWatchdog, type Overrun } from "./overrun-watchdog.ts";
+
+export { DeadlineUnmeetableError } from "./deadline-plan.ts";
+export type { Overrun } from "./overrun-watchdog.ts";
 
 export interface BatchStats {
   /** Items in the batch. */
@@ -25,6 +40,11 @@ export interface BatchStats {
   queueWaitMs: number[];
   /** Milliseconds from dispatch until every item settled, solo retries included. */
   computeMs: number;
+}
+
+/** An item refused before compute: the queue was full, or its deadline could not be met. */
+export interface Rejection {
+  reason: "queue_full" | "deadline";
 }
 
 export interface BatcherOptions<I, O> {
@@ -43,11 +63,43 @@ export interface BatcherOptions<I, O> {
   maxQueue?: number;
   /** Called once per dispatched batch after it settles, for metrics; must not throw; default none. */
   onBatch?: (stats: BatchStats) => void;
+  /**
+   * Called for every item refused before compute, for metrics; must not throw; default none.
+   * Refusals are load, not faults: a circuit breaker must never count them.
+   */
+  onReject?: (rejection: Rejection) => void;
+  /**
+   * Called when a model call runs past `max(overrunFactor × estimate, overrunFloorMs)`, and again
+   * each such period while it still runs, so a breaker hears about a hang; must not throw;
+   * default none. Calls of a size with no estimate yet (nothing measured) are not watched.
+   */
+  onOverrun?: (overrun: Overrun) => void;
+  /** How many times its estimate a call may run before it counts as an overrun; default 2. */
+  overrunFactor?: number;
+  /**
+   * Shortest run that counts as an overrun, in milliseconds; default 1000, so scheduling jitter
+   * on a call estimated at a few milliseconds is never taken for a hang.
+   */
+  overrunFloorMs?: number;
+  /**
+   * Compute time per batch size, learned from every call of `run` that answered (warm-up and
+   * solo retries included, failed calls not); default a fresh `createLatencyModel()`. Pass one
+   * to share or pre-seed it.
+   */
+  latency?: LatencyModel;
+  /** Clock in milliseconds, for deadlines and stats; default `performance.now`. */
+  now?: () => number;
 }
 
 export interface SubmitOptions {
   /** Aborting rejects the caller with the reason and, if still queued, drops the item; default none. */
   signal?: AbortSignal;
+  /**
+   * When the result is no longer useful, on the batcher's clock (`now`): the item is refused
+   * with `DeadlineUnmeetableError` unless it is expected to finish by then, and batches holding
+   * it are sized to. Default none: never refused for time, batched as without deadlines.
+   */
+  deadline?: number;
 }
 
 export interface DynamicBatcher<I, O> {
@@ -59,11 +111,15 @@ export interface DynamicBatcher<I, O> {
   readonly running: boolean;
   /** Resolves once the queue is empty and no batch is running. */
   drain(): Promise<void>;
+  /** Expected compute milliseconds of a batch of `size`; undefined until a batch has run. */
+  estimateMs(size: number): number | undefined;
 }
 
 interface Pending<I, O> {
   readonly item: I;
   readonly enqueuedAt: number;
+  /** Infinity when the item has none. */
+  readonly deadline: number;
   resolve(value: O): void;
   reject(reason: unknown): void;
 }
@@ -76,6 +132,12 @@ export function createDynamicBatcher<I, O>({
   maxConcurrentBatches = 1,
   maxQueue = 256,
   onBatch,
+  onReject,
+  onOverrun,
+  overrunFactor = 2,
+  overrunFloorMs = 1000,
+  latency = createLatencyModel(),
+  now = () => performance.now(),
 }: BatcherOptions<I, O>): DynamicBatcher<I, O> {
   requireAtLeast("maxBatchSize", maxBatchSize, 1);
   requireAtLeast("maxConcurrentBatches", maxConcurrentBatches, 1);
@@ -83,15 +145,47 @@ export function createDynamicBatcher<I, O>({
   if (!(maxWaitMs >= 0)) throw new RangeError(`maxWaitMs must be ≥ 0, got ${maxWaitMs}`);
 
   const queue: Pending<I, O>[] = [];
-  let inFlight = 0;
+  // Per batch in flight: when it is expected to end, so admission knows when a slot frees.
+  const inFlight = new Set<{ expectedEnd: number }>();
   let pumpScheduled = false;
   let timer: ReturnType<typeof setTimeout> | undefined;
   let idleWaiters: (() => void)[] = [];
 
-  const callRun = async (items: I[]) => run(items);
+  // Unmeasured sizes cost nothing: until a batch has run, nothing is refused for time.
+  const estimate = (size: number) => latency.estimateMs(size) ?? 0;
+
+  const watchForOverrun = onOverrun
+    ? createOverrunWatchdog({
+        latency,
+        onOverrun,
+        factor: overrunFactor,
+        floorMs: overrunFloorMs,
+        now,
+      })
+    : () => () => {};
+
+  async function callRun(items: I[]) {
+    const stopWatching = watchForOverrun(items.length);
+    const startedAt = now();
+    try {
+      const results = await run(items);
+      // Only calls that answered teach the model: a failure's time says nothing about compute.
+      if (Array.isArray(results) && results.length === items.length) {
+        latency.observe(items.length, now() - startedAt);
+      }
+      return results;
+    } finally {
+      stopWatching();
+    }
+  }
+
+  function refuse(pending: Pending<I, O>, reason: Rejection["reason"], error: Error) {
+    pending.reject(error);
+    onReject?.({ reason });
+  }
 
   function notifyIfIdle() {
-    if (queue.length > 0 || inFlight > 0 || idleWaiters.length === 0) return;
+    if (queue.length > 0 || inFlight.size > 0 || idleWaiters.length === 0) return;
     const waiters = idleWaiters;
     idleWaiters = [];
     for (const wake of waiters) wake();
@@ -101,18 +195,51 @@ export function createDynamicBatcher<I, O>({
     clearTimeout(timer);
     timer = undefined;
     let freed = slotJustFreed;
-    for (let oldest = queue[0]; oldest && inFlight < maxConcurrentBatches; oldest = queue[0]) {
-      const waited = performance.now() - oldest.enqueuedAt;
-      const ready = inFlight === 0 || freed || queue.length >= maxBatchSize || waited >= maxWaitMs;
+    for (let oldest = queue[0]; oldest && inFlight.size < maxConcurrentBatches; oldest = queue[0]) {
+      const waited = now() - oldest.enqueuedAt;
+      const ready =
+        inFlight.size === 0 || freed || queue.length >= maxBatchSize || waited >= maxWaitMs;
       if (!ready) {
         timer = setTimeout(() => pump(false), maxWaitMs - waited);
         break;
       }
+      const batch = takeBatch();
+      if (batch.length === 0) continue;
       // A finished batch frees one slot, so it earns one immediate dispatch, not several.
       freed = false;
-      void runBatch(queue.splice(0, maxBatchSize));
+      void runBatch(batch);
     }
     notifyIfIdle();
+  }
+
+  /** Removes the next batch from the queue, refusing the items ahead of it that are too late. */
+  function takeBatch(): Pending<I, O>[] {
+    const start = now();
+    const plan = nextBatch(
+      queue.map((pending) => pending.deadline),
+      0,
+      start,
+      maxBatchSize,
+      estimate,
+    );
+    const taken = queue.splice(0, plan.unmeetable.length + plan.items.length);
+    const late = taken.splice(0, plan.unmeetable.length);
+    for (const pending of late) {
+      refuse(
+        pending,
+        "deadline",
+        new DeadlineUnmeetableError(start + estimate(1), pending.deadline),
+      );
+    }
+    return taken;
+  }
+
+  /** Per batch slot, when it is expected to be free. */
+  function slotsFreeAt(): number[] {
+    const time = now();
+    const free = [...inFlight].map((batch) => Math.max(time, batch.expectedEnd));
+    while (free.length < maxConcurrentBatches) free.push(time);
+    return free;
   }
 
   function schedulePump() {
@@ -149,25 +276,40 @@ export function createDynamicBatcher<I, O>({
   }
 
   async function runBatch(batch: Pending<I, O>[]) {
-    inFlight++;
-    const startedAt = performance.now();
+    const startedAt = now();
+    const slot = { expectedEnd: startedAt + estimate(batch.length) };
+    inFlight.add(slot);
     try {
       await settle(batch);
       onBatch?.({
         size: batch.length,
         queueWaitMs: batch.map((pending) => startedAt - pending.enqueuedAt),
-        computeMs: performance.now() - startedAt,
+        computeMs: now() - startedAt,
       });
     } finally {
-      inFlight--;
+      inFlight.delete(slot);
       pump(true);
     }
   }
 
+  /** The reason to refuse an item at submit, if any. */
+  function admissionError(deadline: number | undefined): [Rejection["reason"], Error] | undefined {
+    if (queue.length >= maxQueue) return ["queue_full", new QueueFullError(maxQueue)];
+    if (deadline === undefined) return undefined;
+    const deadlines = [...queue.map((pending) => pending.deadline), deadline];
+    const plan = planLast(deadlines, slotsFreeAt(), maxBatchSize, estimate);
+    if (plan.meetsDeadline) return undefined;
+    return ["deadline", new DeadlineUnmeetableError(plan.expectedFinish, deadline)];
+  }
+
   return {
-    submit(item, { signal } = {}) {
+    submit(item, { signal, deadline } = {}) {
       if (signal?.aborted) return Promise.reject(signal.reason);
-      if (queue.length >= maxQueue) return Promise.reject(new QueueFullError(maxQueue));
+      const refusal = admissionError(deadline);
+      if (refusal) {
+        onReject?.({ reason: refusal[0] });
+        return Promise.reject(refusal[1]);
+      }
       return new Promise<O>((resolve, reject) => {
         const onAbort = () => {
           const index = queue.indexOf(pending);
@@ -180,7 +322,8 @@ export function createDynamicBatcher<I, O>({
         const detach = () => signal?.removeEventListener("abort", onAbort);
         const pending: Pending<I, O> = {
           item,
-          enqueuedAt: performance.now(),
+          enqueuedAt: now(),
+          deadline: deadline ?? Number.POSITIVE_INFINITY,
           resolve: (value) => {
             detach();
             resolve(value);
@@ -199,14 +342,15 @@ export function createDynamicBatcher<I, O>({
       return queue.length;
     },
     get running() {
-      return inFlight > 0;
+      return inFlight.size > 0;
     },
     drain() {
-      if (queue.length === 0 && inFlight === 0) return Promise.resolve();
+      if (queue.length === 0 && inFlight.size === 0) return Promise.resolve();
       return new Promise<void>((resolve) => {
         idleWaiters.push(resolve);
       });
     },
+    estimateMs: (size) => latency.estimateMs(size),
   };
 }
 

@@ -23,6 +23,8 @@ export const METRICS = {
   compute: "inference_compute_seconds",
   /** Items waiting in a batcher queue (gauge), by model. */
   queueLength: "inference_queue_length",
+  /** Items a batcher refused before compute, by model and reason (queue_full, deadline): load, not faults. */
+  batchAdmissionRejections: "batch_admission_rejections_total",
   /** Cache lookups by cache, result (hit, miss) and level that answered (memory, redis; none for a miss). */
   cacheLookups: "cache_lookups_total",
   /** Bytes held by a cache (gauge), by cache. */
@@ -39,6 +41,8 @@ export const METRICS = {
   predictions: "predictions_total",
   /** Model load time at start (gauge), by model. */
   modelLoad: "model_load_seconds",
+  /** 1 for each model's running variant (gauge), by role, precision and threads; source says measured or configured. */
+  modelVariant: "model_variant_info",
   /** Warm-up time at start: every batch size through each batched model, then one request (gauge). */
   warmUp: "model_warmup_seconds",
   /** Redis operations that went on without Redis (local fallback), by operation and cause. */

@@ -90,6 +90,12 @@ export function createMetrics(registry: Registry) {
       buckets: SECONDS,
       registers,
     }),
+    batchAdmissionRejections: new Counter({
+      name: METRICS.batchAdmissionRejections,
+      help: "Items a batcher refused before compute, by reason (queue_full, deadline).",
+      labelNames: ["model", "reason"],
+      registers,
+    }),
     queueLength: new Gauge({
       name: METRICS.queueLength,
       help: "Items waiting in a batcher queue.",
@@ -152,6 +158,12 @@ export function createMetrics(registry: Registry) {
       name: METRICS.modelLoad,
       help: "Model load time at start.",
       labelNames: ["model"],
+      registers,
+    }),
+    modelVariant: new Gauge({
+      name: METRICS.modelVariant,
+      help: "The variant each model runs with (value 1): measured on this machine or configured.",
+      labelNames: ["role", "precision", "threads", "source"],
       registers,
     }),
     requestsRejected: new Counter({

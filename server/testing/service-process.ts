@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { setTimeout as sleep } from "node:timers/promises";
 import { freePort } from "./prometheus.ts";
 import { REPO_ROOT } from "./shared-data.ts";
+import { TEST_PACK } from "./test-app.ts";
 
 export interface ServiceProcess {
   /** http://127.0.0.1:port */
@@ -24,7 +25,7 @@ export async function startServiceProcess(
   const port = await freePort();
   const child: ChildProcess = spawn(process.execPath, ["--import", "tsx", "server/main.ts"], {
     cwd: REPO_ROOT,
-    env: { ...process.env, ...env, PORT: String(port), HOST: "127.0.0.1" },
+    env: { ...process.env, MODEL_PACK: TEST_PACK, ...env, PORT: String(port), HOST: "127.0.0.1" },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let output = "";

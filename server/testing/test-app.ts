@@ -23,6 +23,12 @@ export interface GraphQLResponse<T = Record<string, unknown>> {
 }
 
 /**
+ * The small embedded pack most tests run on: its models answer in about a millisecond and its
+ * labels are few enough to assert on. Tests of the default pack say so.
+ */
+export const TEST_PACK = "fashion-mnist";
+
+/**
  * The real service (real pack, real models, real HTTP handler) for in-process tests.
  * `env` overrides the environment the config parses, exactly as a deployment would set it;
  * `appOptions` reaches createApp (e.g. a clock for the rate limiter).
@@ -31,7 +37,9 @@ export async function createTestApp(
   env: Record<string, string> = {},
   appOptions: Parameters<typeof createApp>[1] = {},
 ) {
-  const runtime: Runtime = await createRuntime(loadConfig({ CACHE_DIR: ".cache/test", ...env }));
+  const runtime: Runtime = await createRuntime(
+    loadConfig({ CACHE_DIR: ".cache/test", MODEL_PACK: TEST_PACK, ...env }),
+  );
   const app = createApp(runtime, appOptions);
 
   async function send<T>(request: Request): Promise<GraphQLResponse<T>> {

@@ -133,10 +133,18 @@ async function describeService() {
     const { data } = await executeOperation(ENDPOINT, AboutDocument, {});
     if (!data) return;
     const clip = data.health.vlmAvailable ? "CLIP available" : "CLIP unavailable";
-    service.textContent = `Model pack ${data.health.pack}: ${plural(data.labels.length, "label")} (${data.labels.join(", ")}). ${clip}.`;
+    service.textContent = `Model pack ${data.health.pack}: ${plural(data.labels.length, "label")} (${labelSample(data.labels)}). ${clip}.`;
   } catch {
     // The page still works without this line; a failed classify request reports the problem.
   }
 }
 
 void describeService();
+
+// A thousand ImageNet names would bury the page; a few show what the pack knows.
+const LABELS_SHOWN = 12;
+
+function labelSample(labels: readonly string[]): string {
+  if (labels.length <= LABELS_SHOWN) return labels.join(", ");
+  return `${labels.slice(0, LABELS_SHOWN).join(", ")}, …`;
+}

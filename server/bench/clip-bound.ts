@@ -1,0 +1,95 @@
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { loadConfig } from "../config.ts";
+import { sha256Hex } from "../hashing/sha256.ts";
+import { cpuLine } from "../inference/cpu-features.ts";
+import { createRuntime } from "../runtime/runtime.ts";
+import { round } from "./stats.ts";
+import { syntheticJpegs } from "./synthetic-images.ts";
+import { towerLatency } from "./tower-latency.ts";
+
+/**
+ * The CLIP-bound case (`npm run bench:clip-bound`): `--concurrency` requests in flight, each a
+ * distinct image with `vlm: FORCE`, with the service's default deadline. Prints the rate of
+ * answers that carry CLIP's opinion beside the raw vision tower's best rate in the same run,
+ * how the rest fell back (an immediate OVERLOADED is admission; TIMEOUT would be compute
+ * thrown away), and the breaker's state at the end.
+ */
+const { values } = parseArgs({
+  options: {
+    pack: { type: "string", default: ".cache/packs/clip-vit-b32-bench" },
+    seconds: { type: "string", default: "20" },
+    concurrency: { type: "string", default: "16" },
+    help: { type: "boolean", default: false },
+  },
+});
+if (values.help) {
+  console.log("usage: npm run bench:clip-bound -- [--pack DIR] [--seconds 20] [--concurrency 16]");
+  process.exit(0);
+}
+if (!existsSync(join(values.pack, "pack.json"))) {
+  console.error(`no pack at ${values.pack}; build the benchmark pack with: npm run bench:pack`);
+  process.exit(1);
+}
+const seconds = Number(values.seconds);
+const concurrency = Number(values.concurrency);
+const log = (line: string) => process.stderr.write(`${line}\n`);
+
+log(`CPU: ${cpuLine()}`);
+const runtime = await createRuntime(loadConfig({ ...process.env, MODEL_PACK: values.pack }), log);
+const { clip } = runtime.models;
+if (!clip) throw new Error("the pack has no CLIP model");
+
+log("raw vision tower, batch 1..8 (no queue, no cache)");
+const raw = await towerLatency(clip.vision, [1, 2, 4, 8], Math.max(2, seconds / 8));
+const rawBest = Math.max(...raw.map((timing) => timing.imagesPerSecond));
+
+log(`closed loop: ${concurrency} in flight, distinct images, vlm FORCE, ${seconds} s`);
+// Enough distinct images that no request is ever a cache hit.
+const images = await syntheticJpegs(Math.ceil(seconds * rawBest * 2) + concurrency * 4, 256, 7);
+const outcomes = { clip: 0, overloaded: 0, timeout: 0, error: 0, unavailable: 0 };
+let next = 0;
+const latencies: number[] = [];
+const started = performance.now();
+const stopAt = started + seconds * 1000;
+await Promise.all(
+  Array.from({ length: concurrency }, async () => {
+    while (performance.now() < stopAt) {
+      const bytes = images[next++ % images.length] as Buffer;
+      const sent = performance.now();
+      const [answer] = await runtime.classifier.classifyImages(
+        [{ bytes, sha256: sha256Hex(bytes) }],
+        { topK: 1, vlm: "FORCE", labels: null },
+      );
+      latencies.push(performance.now() - sent);
+      if (!answer || answer instanceof Error) throw answer ?? new Error("no answer");
+      if (answer.vlmUsed) outcomes.clip++;
+      else if (answer.fallback) outcomes[answer.fallback.toLowerCase() as keyof typeof outcomes]++;
+    }
+  }),
+);
+const elapsed = (performance.now() - started) / 1000;
+const clipRate = outcomes.clip / elapsed;
+latencies.sort((a, b) => a - b);
+const summary = {
+  cpu: cpuLine(),
+  threads: runtime.config.threads,
+  timeoutMs: runtime.config.clipTimeoutMs,
+  rawTower: raw,
+  rawBestImagesPerSecond: rawBest,
+  seconds: round(elapsed),
+  answers: latencies.length,
+  outcomes,
+  clipAnswersPerSecond: round(clipRate, 2),
+  ratioToRawBest: round(clipRate / rawBest, 3),
+  p50Ms: round(latencies[Math.floor(latencies.length * 0.5)] ?? 0),
+  p95Ms: round(latencies[Math.floor(latencies.length * 0.95)] ?? 0),
+  breaker: runtime.classifier.steps.breaker?.state ?? "none",
+};
+console.log(JSON.stringify(summary, null, 2));
+log(
+  `CLIP answers ${summary.clipAnswersPerSecond}/s = ${(100 * summary.ratioToRawBest).toFixed(1)} % of the raw tower's best ${rawBest} img/s; fallbacks ${JSON.stringify(outcomes)}; breaker ${summary.breaker}`,
+);
+await runtime.close();
+process.exit(0);

@@ -1,0 +1,148 @@
+import { Registry } from "prom-client";
+import { createPredictionStore } from "../feedback/prediction-store.ts";
+import { sha256Hex } from "../hashing/sha256.ts";
+import type { Models } from "../inference/load-models.ts";
+import type { ModelPack } from "../packs/load-pack.ts";
+import { type Classifier, createClassifier } from "../pipeline/classify.ts";
+import type { EmbeddingOutcome, ImageEmbedder } from "../pipeline/image-embeddings.ts";
+import type { RoutingRules } from "../pipeline/route.ts";
+import type { Classification, ClassifyOptions, ImageInput } from "../pipeline/types.ts";
+import type { PreprocessSpec } from "../preprocess/preprocessor-config.ts";
+import { createMetrics } from "../telemetry/metrics.ts";
+import { solidPng } from "./image-fixtures.ts";
+
+const LABELS = ["cat", "dog", "fox"];
+const DIM = 4;
+/** A 4×4 input with no resize or crop: sharp's real decode, at the smallest cost. */
+const SPEC: PreprocessSpec = {
+  resize: null,
+  crop: null,
+  kernel: "cubic",
+  rescale: 1 / 255,
+  mean: [0, 0, 0],
+  std: [1, 1, 1],
+  outputSize: { width: 4, height: 4 },
+};
+
+/** One unit vector per label: an image embedding equal to a row scores that label highest. */
+const labelRow = (i: number) => Float32Array.from({ length: DIM }, (_, j) => (i === j ? 1 : 0));
+
+export interface FakePipelineOptions {
+  /** The CNN's probabilities for every image; default fairly sure "cat" (AUTO: no CLIP). */
+  cnnScores?: number[];
+  /** Replaces the CNN runner, e.g. to hold it on a gate; default answers `cnnScores` at once. */
+  runCnn?: (tensor: Float32Array) => Promise<Float32Array>;
+  /** Replaces CLIP's embedder, e.g. to make it fall back; default embeds as "dog". */
+  embed?: (tensor: Float32Array) => Promise<EmbeddingOutcome>;
+  /** Names the models' files: change it to stand for another pack version. Default "v1". */
+  modelVersion?: string;
+  /** CLIP's input differs from the CNN's (another normalisation); default the same. */
+  clipSpec?: PreprocessSpec;
+}
+
+/**
+ * The real pipeline (createClassifier) on fake models: real sharp decodes of tiny images,
+ * counted calls, and runners a test can replace or hold. No model file is opened.
+ */
+export function createFakePipeline(options: FakePipelineOptions = {}) {
+  const calls = { decode: 0, cnn: 0, clip: 0 };
+  const cnnScores = Float32Array.from(options.cnnScores ?? [0.9, 0.06, 0.04]);
+  const version = options.modelVersion ?? "v1";
+  const pack = {
+    name: "fake",
+    labels: LABELS,
+    templates: ["{}"],
+    manifest: { name: "fake", version },
+  } as unknown as ModelPack;
+  const models = {
+    pack,
+    cnn: { model: { sha256: `cnn-${version}` }, preprocess: SPEC },
+    clip: {
+      vision: { model: { sha256: `vision-${version}` }, preprocess: options.clipSpec ?? SPEC },
+      text: {
+        model: { sha256: `text-${version}` },
+        // A caller's label i embeds as the pack's label i: custom sets score like the pack's.
+        embed: async (texts: readonly string[]) => texts.map((_, i) => labelRow(i % DIM)),
+      },
+      labelEmbeddings: {
+        labels: LABELS,
+        dim: DIM,
+        matrix: Float32Array.from(LABELS.flatMap((_, i) => [...labelRow(i)])),
+      },
+      logitScale: 10,
+      labelEmbeddingsSource: "pack",
+    },
+    clipUnavailableReason: null,
+  } as unknown as Models;
+  const routing: RoutingRules = { high: 0.85, low: 0.65, priorityClasses: new Set() };
+  const metrics = createMetrics(new Registry());
+  const predictions = createPredictionStore({ maxEntries: 1000, ttlMs: 60_000 });
+  const runCnn = options.runCnn ?? (() => Promise.resolve(cnnScores));
+  const classifier = createClassifier({
+    models,
+    runners: {
+      cnn: (tensors) => {
+        calls.cnn += tensors.length;
+        return Promise.all(tensors.map((tensor) => runCnn(tensor)));
+      },
+      // Unused: CLIP's step is the fake embedder below.
+      clipVision: (tensors) => Promise.resolve(tensors.map(() => labelRow(1))),
+    },
+    batching: { maxBatchSize: 8, maxWaitMs: 0, cnnQueueMax: 64, clipQueueMax: 64 },
+    embeddingCache: { maxBytes: 0, modelKey: "fake" },
+    breaker: { failures: 5, resetMs: 1000 },
+    routing,
+    decode: {
+      limits: { maxPixels: 1_000_000, maxSide: 4096, minSide: 1 },
+      concurrency: 4,
+      queueMax: 64,
+    },
+    clipTimeoutMs: 5000,
+    metrics,
+    predictions,
+  });
+  // Decodes counted as they take a slot.
+  const { decodeSlots, steps } = classifier;
+  const run = decodeSlots.run.bind(decodeSlots);
+  decodeSlots.run = <T>(task: () => Promise<T>) => {
+    calls.decode++;
+    return run(task);
+  };
+  // CLIP's step replaced whole (cache, batcher and breaker included), so a test decides its outcome.
+  const embed =
+    options.embed ??
+    (async (): Promise<EmbeddingOutcome> => ({
+      ok: true,
+      embedding: labelRow(1),
+      cacheHit: false,
+      ms: 1,
+    }));
+  const embedImage: ImageEmbedder = async (image) => {
+    calls.clip++;
+    return embed(await image.tensorOnMiss());
+  };
+  steps.embedImage = embedImage;
+  return { classifier, calls, models, routing, metrics, predictions };
+}
+
+/** A tiny real PNG as a pipeline input; each `index` a different colour (another sha256). */
+export async function fakeImage(index = 0): Promise<ImageInput> {
+  const bytes = await solidPng(4, 4, { r: 10 * index, g: 100, b: 200 - 10 * index });
+  return { bytes, sha256: sha256Hex(bytes) };
+}
+
+/** `count` different fakeImages. */
+export function fakeImages(count: number): Promise<ImageInput[]> {
+  return Promise.all(Array.from({ length: count }, (_, i) => fakeImage(i)));
+}
+
+/** One image's answer; throws when the image got an error instead. */
+export async function classifyOne(
+  classifier: Pick<Classifier, "classifyImages">,
+  image: ImageInput,
+  options: ClassifyOptions,
+): Promise<Classification> {
+  const [outcome] = await classifier.classifyImages([image], options);
+  if (!outcome || outcome instanceof Error) throw outcome ?? new Error("no answer");
+  return outcome;
+}
