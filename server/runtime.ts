@@ -3,6 +3,7 @@ import sharp from "sharp";
 import { createConcurrencyLimiter } from "./batching/concurrency-limiter.ts";
 import { createModelBatchers, type ModelBatchers } from "./batching/model-batchers.ts";
 import { createRedisEmbeddingLevel } from "./cache/redis-embedding-level.ts";
+import { createEnsembleRule } from "./calibration/index.ts";
 import type { Config } from "./config.ts";
 import { createAccuracyWindow } from "./feedback/accuracy-window.ts";
 import { createFeedback, type SubmitFeedback } from "./feedback/feedback.ts";
@@ -130,11 +131,12 @@ async function build(
   metrics.sources.decodes = () => ({ active: decodeSlots.active, waiting: decodeSlots.waiting });
   const classifier = createClassifier({
     models,
-    routing: {
+    // The pack's calibration decides unless the operator set thresholds in the environment.
+    rule: createEnsembleRule(pack.calibration, {
       high: config.routing.high,
       low: config.routing.low,
-      priorityClasses: new Set(config.routing.priorityClasses),
-    },
+    }),
+    priorityClasses: new Set(config.routing.priorityClasses),
     decode: { limits: config.limits, slots: decodeSlots },
     vlmTimeoutMs: config.vlmTimeoutMs,
     runCnn: (tensor) => batchers.cnn.submit(tensor),

@@ -1,20 +1,22 @@
 import { randomUUID } from "node:crypto";
 import { QueueFullError } from "../batching/dynamic-batcher.ts";
+import type { EnsembleRule } from "../calibration/index.ts";
 import { UserError } from "../errors.ts";
 import type { PredictionStore } from "../feedback/prediction-store.ts";
 import type { Models } from "../inference/load-models.ts";
+import { softmax } from "../inference/vector-math.ts";
 import type { Metrics } from "../telemetry/metrics.ts";
 import { withSpan, withSpanSync } from "../telemetry/tracing.ts";
 import { createCustomLabelSets } from "./custom-label-sets.ts";
 import { createBoundedDecode, type DecodedImage, type DecodeStep } from "./decode.ts";
-import { cnnWeight, ensemble } from "./ensemble.ts";
 import type { ImageEmbedder } from "./image-embeddings.ts";
-import { decideRoute, type RoutingRules } from "./route.ts";
+import { decideRoute } from "./route.ts";
 import { askClip, type SecondOpinion } from "./second-opinion.ts";
 import { topK } from "./top-k.ts";
 import type {
   Classification,
   ClassifyOptions,
+  Fallback,
   ImageInput,
   ModelScores,
   VlmReason,
@@ -22,12 +24,15 @@ import type {
 
 export interface ClassifierOptions {
   models: Models;
-  routing: RoutingRules;
+  /** The pack's routing and ensemble (calibrated, or the legacy rule), thresholds as configured. */
+  rule: EnsembleRule;
+  /** CNN top labels that always get a second opinion. */
+  priorityClasses: ReadonlySet<string>;
   /** Image limits and the process-wide bound on decodes running at once. */
   decode: DecodeStep;
   /** How long to wait for CLIP before answering with the CNN alone. */
   vlmTimeoutMs: number;
-  /** One image through the CNN (the process-wide batcher merges concurrent calls). */
+  /** One image's CNN log-probabilities (the process-wide batcher merges concurrent calls). */
   runCnn: (tensor: Float32Array) => Promise<Float32Array>;
   /** One image's CLIP embedding through the cache and batcher; null without CLIP. */
   embedImage: ImageEmbedder | null;
@@ -38,6 +43,18 @@ export interface ClassifierOptions {
 
 /** An answer, or the user's mistake that stopped this one image (its batch-mates still answer). */
 export type ClassifyOutcome = Classification | UserError;
+
+/** One image's full score vectors over the pack's labels, in label order, before any rule. */
+export interface ImageScores {
+  /** The CNN's log-probabilities. */
+  cnn: Float32Array;
+  /** CLIP's logits (logit_scale · cosine); null when CLIP did not answer, and why. */
+  clip: Float32Array | null;
+  fallback: Fallback | null;
+}
+
+// What `scoreImages` asks of the shared steps: CLIP on every image, over the pack's labels.
+const EVERY_IMAGE_TO_CLIP: ClassifyOptions = { topK: 1, vlm: "FORCE", labels: null };
 
 interface Scored {
   index: number;
@@ -54,8 +71,9 @@ interface Scored {
  * ensemble → top-k. Takes one request's images at once; each image fails on its own.
  */
 export function createClassifier(options: ClassifierOptions) {
-  const { models, routing, decode, vlmTimeoutMs, runCnn, embedImage, metrics, predictions } =
-    options;
+  const { models, rule, priorityClasses, decode, vlmTimeoutMs, runCnn, embedImage } = options;
+  const { metrics, predictions } = options;
+  const routing = { routes: rule.routes, priorityClasses };
   const { pack, cnn, clip } = models;
   const decodeImage = createBoundedDecode(decode);
   const customLabelSets = createCustomLabelSets(pack.templates);
@@ -74,20 +92,7 @@ export function createClassifier(options: ClassifierOptions) {
     const scored = outcomes.filter((o): o is Scored => !(o instanceof UserError));
 
     const routed = scored.filter((item) => item.reason !== null);
-    const opinions = await withSpan("clip", { "clip.images": routed.length }, () =>
-      askClip(
-        {
-          clip,
-          embedImage,
-          labelEmbeddings: (c) =>
-            options.labels
-              ? customLabelSets.get(c, options.labels)
-              : Promise.resolve(c.labelEmbeddings),
-          timeoutMs: vlmTimeoutMs,
-        },
-        routed.map((item) => ({ sha256: item.input.sha256, tensor: () => clipInput(item) })),
-      ),
-    );
+    const opinions = await secondOpinions(routed, options);
 
     const answers = outcomes.map((outcome) => {
       if (outcome instanceof UserError) {
@@ -115,6 +120,43 @@ export function createClassifier(options: ClassifierOptions) {
     return answers;
   }
 
+  /**
+   * Each image's full CNN and CLIP score vectors through the same decode, CNN and CLIP steps
+   * as `classifyImages` (what calibration is fitted from); a bad image fails alone.
+   */
+  async function scoreImages(inputs: readonly ImageInput[]): Promise<(ImageScores | UserError)[]> {
+    const outcomes = await Promise.all(
+      inputs.map((input, index) => settle(scoreWithCnn(input, index, EVERY_IMAGE_TO_CLIP))),
+    );
+    const scored = outcomes.filter((o): o is Scored => !(o instanceof UserError));
+    const opinions = await secondOpinions(scored, EVERY_IMAGE_TO_CLIP);
+    return outcomes.map((outcome) => {
+      if (outcome instanceof UserError) return outcome;
+      const opinion = opinions[scored.indexOf(outcome)];
+      return opinion?.ok
+        ? { cnn: outcome.cnnScores, clip: opinion.logits, fallback: null }
+        : { cnn: outcome.cnnScores, clip: null, fallback: opinion?.fallback ?? "UNAVAILABLE" };
+    });
+  }
+
+  /** CLIP's answers for the routed images, over the pack's labels or the caller's. */
+  function secondOpinions(routed: readonly Scored[], options: ClassifyOptions) {
+    return withSpan("clip", { "clip.images": routed.length }, () =>
+      askClip(
+        {
+          clip,
+          embedImage,
+          labelEmbeddings: (c) =>
+            options.labels
+              ? customLabelSets.get(c, options.labels)
+              : Promise.resolve(c.labelEmbeddings),
+          timeoutMs: vlmTimeoutMs,
+        },
+        routed.map((item) => ({ sha256: item.input.sha256, tensor: () => clipInput(item) })),
+      ),
+    );
+  }
+
   async function scoreWithCnn(input: ImageInput, index: number, options: ClassifyOptions) {
     const image = await withSpan("decode", { "image.bytes": input.bytes.byteLength }, () =>
       decodeImage(input.bytes, cnn.preprocess),
@@ -132,11 +174,14 @@ export function createClassifier(options: ClassifierOptions) {
         throw error;
       },
     );
-    const cnnAnswer = modelScores(`${pack.name}/cnn`, cnnScores, pack.labels, options.topK);
+    // The CNN's own answer is its calibrated distribution: what the routing threshold reads.
+    const { probabilities, confidence } = rule.cnn(cnnScores);
+    const cnnAnswer = modelScores(`${pack.name}/cnn`, probabilities, pack.labels, options.topK);
+    const cnnTop = { label: cnnAnswer.top.label, score: confidence };
     const reason = withSpanSync(
       "route",
-      { "cnn.label": cnnAnswer.top.label, "cnn.confidence": cnnAnswer.top.score },
-      () => decideRoute(cnnAnswer.top, options, routing),
+      { "cnn.label": cnnTop.label, "cnn.confidence": confidence },
+      () => decideRoute(cnnTop, options, routing),
     );
     const cnnMs = performance.now() - cnnStarted;
     return { index, input, image, cnnScores, cnnAnswer, cnnMs, reason } satisfies Scored;
@@ -182,7 +227,7 @@ export function createClassifier(options: ClassifierOptions) {
     }
     const vlmAnswer = modelScores(
       `${pack.name}/clip`,
-      opinion.scores,
+      softmax(opinion.logits),
       opinion.labels,
       options.topK,
     );
@@ -197,13 +242,13 @@ export function createClassifier(options: ClassifierOptions) {
       // The CNN cannot score labels it was not trained on: the answer is CLIP's zero-shot alone.
       return { ...shared, top: vlmAnswer.top, predictions: vlmAnswer.predictions, cnnWeight: null };
     }
-    const weight = cnnWeight(cnnAnswer.top.score, routing.low);
-    const final = topK(ensemble(cnnScores, opinion.scores, weight), pack.labels, options.topK);
+    const combined = rule.combine(cnnScores, opinion.logits);
+    const final = topK(combined.probabilities, pack.labels, options.topK);
     return {
       ...shared,
       top: final[0] as Classification["top"],
       predictions: final,
-      cnnWeight: weight,
+      cnnWeight: combined.cnnWeight,
     };
   }
 
@@ -231,7 +276,7 @@ export function createClassifier(options: ClassifierOptions) {
     if (answer.fallback) metrics.vlmFallbacks.inc({ cause: answer.fallback.toLowerCase() });
   }
 
-  return { classifyImages, models, customLabelSets, decodeSlots: decode.slots };
+  return { classifyImages, scoreImages, rule, models, customLabelSets, decodeSlots: decode.slots };
 }
 
 export type Classifier = ReturnType<typeof createClassifier>;
