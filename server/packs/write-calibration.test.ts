@@ -53,7 +53,8 @@ describe("packJsonWithCalibration", () => {
 });
 
 describe("replaceSection", () => {
-  const readme = "# Pack\n\nintro\n\n## Calibration\n\nold table\n\n### detail\n\nold\n\n## Licence\n\nMIT\n";
+  const readme =
+    "# Pack\n\nintro\n\n## Calibration\n\nold table\n\n### detail\n\nold\n\n## Licence\n\nMIT\n";
 
   it("replaces the section up to the next heading of its level, subsections included", () => {
     expect(replaceSection(readme, CALIBRATION_HEADING, "new table\n")).toBe(
