@@ -4,6 +4,7 @@ import { createConcurrencyLimiter } from "./batching/concurrency-limiter.ts";
 import { createModelBatchers, type ModelBatchers } from "./batching/model-batchers.ts";
 import { createRedisEmbeddingLevel } from "./cache/redis-embedding-level.ts";
 import { createRedisJsonLevel } from "./cache/redis-json-level.ts";
+import { createEnsembleRule } from "./calibration/index.ts";
 import type { Config } from "./config.ts";
 import { createAccuracyWindow } from "./feedback/accuracy-window.ts";
 import { createFeedback, type SubmitFeedback } from "./feedback/feedback.ts";
@@ -17,7 +18,6 @@ import { answerFingerprint } from "./pipeline/answer-fingerprint.ts";
 import { withResultCache } from "./pipeline/cached-classifier.ts";
 import { type Classifier, createClassifier } from "./pipeline/classify.ts";
 import { createResultCache, parseCachedAnswer } from "./pipeline/result-cache.ts";
-import type { RoutingRules } from "./pipeline/route.ts";
 import {
   createRedisConnection,
   type RedisConnection,
@@ -133,14 +133,17 @@ async function build(
     maxQueue: config.decode.queueMax,
   });
   metrics.sources.decodes = () => ({ active: decodeSlots.active, waiting: decodeSlots.waiting });
-  const routing: RoutingRules = {
-    high: config.routing.high,
-    low: config.routing.low,
-    priorityClasses: new Set(config.routing.priorityClasses),
-  };
+  const priorityClasses = new Set(config.routing.priorityClasses);
+  // What decides an answer besides the pack: the operator's overrides of the pack's thresholds.
+  const routing = { high: config.routing.high, low: config.routing.low, priorityClasses };
   const pipeline = createClassifier({
     models,
-    routing,
+    // The pack's calibration decides unless the operator set thresholds in the environment.
+    rule: createEnsembleRule(pack.calibration, {
+      high: config.routing.high,
+      low: config.routing.low,
+    }),
+    priorityClasses,
     decode: { limits: config.limits, slots: decodeSlots },
     vlmTimeoutMs: config.vlmTimeoutMs,
     runCnn: (tensor) => batchers.cnn.submit(tensor),

@@ -1,21 +1,23 @@
 import { randomUUID } from "node:crypto";
 import { QueueFullError } from "../batching/dynamic-batcher.ts";
+import type { EnsembleRule } from "../calibration/index.ts";
 import { UserError } from "../errors.ts";
 import type { PredictionStore } from "../feedback/prediction-store.ts";
 import type { Models } from "../inference/load-models.ts";
+import { softmax } from "../inference/vector-math.ts";
 import type { Metrics } from "../telemetry/metrics.ts";
 import { withSpan, withSpanSync } from "../telemetry/tracing.ts";
 import { createCustomLabelSets } from "./custom-label-sets.ts";
 import { createBoundedDecode, type DecodedImage, type DecodeStep } from "./decode.ts";
-import { cnnWeight, ensemble } from "./ensemble.ts";
 import type { ImageEmbedder } from "./image-embeddings.ts";
-import { decideRoute, type RoutingRules } from "./route.ts";
+import { decideRoute } from "./route.ts";
 import { routeBeforeCnn } from "./route-before-cnn.ts";
 import { askClip, type ClipStep, type SecondOpinion } from "./second-opinion.ts";
 import { topK } from "./top-k.ts";
 import type {
   Classification,
   ClassifyOptions,
+  Fallback,
   ImageInput,
   ModelScores,
   VlmReason,
@@ -23,12 +25,15 @@ import type {
 
 export interface ClassifierOptions {
   models: Models;
-  routing: RoutingRules;
+  /** The pack's routing and ensemble (calibrated, or the legacy rule), thresholds as configured. */
+  rule: EnsembleRule;
+  /** CNN top labels that always get a second opinion. */
+  priorityClasses: ReadonlySet<string>;
   /** Image limits and the process-wide bound on decodes running at once. */
   decode: DecodeStep;
   /** How long to wait for CLIP before answering with the CNN alone. */
   vlmTimeoutMs: number;
-  /** One image through the CNN (the process-wide batcher merges concurrent calls). */
+  /** One image's CNN log-probabilities (the process-wide batcher merges concurrent calls). */
   runCnn: (tensor: Float32Array) => Promise<Float32Array>;
   /** One image's CLIP embedding through the cache and batcher; null without CLIP. */
   embedImage: ImageEmbedder | null;
@@ -39,6 +44,18 @@ export interface ClassifierOptions {
 
 /** An answer, or the user's mistake that stopped this one image (its batch-mates still answer). */
 export type ClassifyOutcome = Classification | UserError;
+
+/** One image's full score vectors over the pack's labels, in label order, before any rule. */
+export interface ImageScores {
+  /** The CNN's log-probabilities. */
+  cnn: Float32Array;
+  /** CLIP's logits (logit_scale · cosine); null when CLIP did not answer, and why. */
+  clip: Float32Array | null;
+  fallback: Fallback | null;
+}
+
+// What `scoreImages` asks of the shared steps: CLIP on every image, over the pack's labels.
+const EVERY_IMAGE_TO_CLIP: ClassifyOptions = { topK: 1, vlm: "FORCE", labels: null };
 
 interface Scored {
   index: number;
@@ -55,8 +72,9 @@ interface Scored {
  * ensemble → top-k. Takes one request's images at once; each image fails on its own.
  */
 export function createClassifier(options: ClassifierOptions) {
-  const { models, routing, decode, vlmTimeoutMs, runCnn, embedImage, metrics, predictions } =
-    options;
+  const { models, rule, priorityClasses, decode, vlmTimeoutMs, runCnn, embedImage } = options;
+  const { metrics, predictions } = options;
+  const routing = { routes: rule.routes, priorityClasses };
   const { pack, cnn, clip } = models;
   const decodeImage = createBoundedDecode(decode);
   const customLabelSets = createCustomLabelSets(pack.templates);
@@ -69,15 +87,7 @@ export function createClassifier(options: ClassifierOptions) {
     options: ClassifyOptions,
   ): Promise<ClassifyOutcome[]> {
     const started = performance.now();
-    const clipStep: ClipStep = {
-      clip,
-      embedImage,
-      labelEmbeddings: (c) =>
-        options.labels
-          ? customLabelSets.get(c, options.labels)
-          : Promise.resolve(c.labelEmbeddings),
-      timeoutMs: vlmTimeoutMs,
-    };
+    const clipStep = clipStepFor(options);
     const decodes = inputs.map((input) => settle(decodeFor(input, options)));
     const besideCnn = routeBeforeCnn(options) ? clipBesideCnn(inputs, decodes, clipStep) : null;
     // Its failure is a decode's, which the CNN's side reports below.
@@ -94,12 +104,7 @@ export function createClassifier(options: ClassifierOptions) {
     const routed = scored.filter((item) => item.reason !== null);
     const opinions = besideCnn
       ? await besideCnn.then((found) => routed.map((item) => found.get(item.input)))
-      : await withSpan("clip", { "clip.images": routed.length }, () =>
-          askClip(
-            clipStep,
-            routed.map((item) => ({ sha256: item.input.sha256, tensor: () => clipInput(item) })),
-          ),
-        );
+      : await secondOpinions(routed, clipStep);
 
     const answers = outcomes.map((outcome) => {
       if (outcome instanceof UserError) {
@@ -125,6 +130,52 @@ export function createClassifier(options: ClassifierOptions) {
       ),
     );
     return answers;
+  }
+
+  /**
+   * Each image's full CNN and CLIP score vectors through the same decode, CNN and CLIP steps
+   * as `classifyImages` (what calibration is fitted from); a bad image fails alone.
+   */
+  async function scoreImages(inputs: readonly ImageInput[]): Promise<(ImageScores | UserError)[]> {
+    const outcomes = await Promise.all(
+      inputs.map(async (input, index) => {
+        const image = await settle(decodeFor(input, EVERY_IMAGE_TO_CLIP));
+        if (image instanceof UserError) return image;
+        return settle(scoreWithCnn(input, index, image, EVERY_IMAGE_TO_CLIP));
+      }),
+    );
+    const scored = outcomes.filter((o): o is Scored => !(o instanceof UserError));
+    const opinions = await secondOpinions(scored, clipStepFor(EVERY_IMAGE_TO_CLIP));
+    return outcomes.map((outcome) => {
+      if (outcome instanceof UserError) return outcome;
+      const opinion = opinions[scored.indexOf(outcome)];
+      return opinion?.ok
+        ? { cnn: outcome.cnnScores, clip: opinion.logits, fallback: null }
+        : { cnn: outcome.cnnScores, clip: null, fallback: opinion?.fallback ?? "UNAVAILABLE" };
+    });
+  }
+
+  /** How CLIP is asked for one request: over the pack's labels or the caller's own. */
+  function clipStepFor(options: ClassifyOptions): ClipStep {
+    return {
+      clip,
+      embedImage,
+      labelEmbeddings: (c) =>
+        options.labels
+          ? customLabelSets.get(c, options.labels)
+          : Promise.resolve(c.labelEmbeddings),
+      timeoutMs: vlmTimeoutMs,
+    };
+  }
+
+  /** CLIP's answers for the routed images. */
+  function secondOpinions(routed: readonly Scored[], clipStep: ClipStep) {
+    return withSpan("clip", { "clip.images": routed.length }, () =>
+      askClip(
+        clipStep,
+        routed.map((item) => ({ sha256: item.input.sha256, tensor: () => clipInput(item) })),
+      ),
+    );
   }
 
   async function decodeFor(input: ImageInput, options: ClassifyOptions) {
@@ -184,11 +235,14 @@ export function createClassifier(options: ClassifierOptions) {
         throw error;
       },
     );
-    const cnnAnswer = modelScores(`${pack.name}/cnn`, cnnScores, pack.labels, options.topK);
+    // The CNN's own answer is its calibrated distribution: what the routing threshold reads.
+    const { probabilities, confidence } = rule.cnn(cnnScores);
+    const cnnAnswer = modelScores(`${pack.name}/cnn`, probabilities, pack.labels, options.topK);
+    const cnnTop = { label: cnnAnswer.top.label, score: confidence };
     const reason = withSpanSync(
       "route",
-      { "cnn.label": cnnAnswer.top.label, "cnn.confidence": cnnAnswer.top.score },
-      () => decideRoute(cnnAnswer.top, options, routing),
+      { "cnn.label": cnnTop.label, "cnn.confidence": confidence },
+      () => decideRoute(cnnTop, options, routing),
     );
     const cnnMs = performance.now() - cnnStarted;
     return {
@@ -243,7 +297,7 @@ export function createClassifier(options: ClassifierOptions) {
     }
     const vlmAnswer = modelScores(
       `${pack.name}/clip`,
-      opinion.scores,
+      softmax(opinion.logits),
       opinion.labels,
       options.topK,
     );
@@ -258,13 +312,13 @@ export function createClassifier(options: ClassifierOptions) {
       // The CNN cannot score labels it was not trained on: the answer is CLIP's zero-shot alone.
       return { ...shared, top: vlmAnswer.top, predictions: vlmAnswer.predictions, cnnWeight: null };
     }
-    const weight = cnnWeight(cnnAnswer.top.score, routing.low);
-    const final = topK(ensemble(cnnScores, opinion.scores, weight), pack.labels, options.topK);
+    const combined = rule.combine(cnnScores, opinion.logits);
+    const final = topK(combined.probabilities, pack.labels, options.topK);
     return {
       ...shared,
       top: final[0] as Classification["top"],
       predictions: final,
-      cnnWeight: weight,
+      cnnWeight: combined.cnnWeight,
     };
   }
 
@@ -292,7 +346,7 @@ export function createClassifier(options: ClassifierOptions) {
     if (answer.fallback) metrics.vlmFallbacks.inc({ cause: answer.fallback.toLowerCase() });
   }
 
-  return { classifyImages, models, customLabelSets, decodeSlots: decode.slots };
+  return { classifyImages, scoreImages, rule, models, customLabelSets, decodeSlots: decode.slots };
 }
 
 export type Classifier = ReturnType<typeof createClassifier>;

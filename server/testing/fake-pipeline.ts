@@ -1,11 +1,12 @@
 import { Registry } from "prom-client";
 import { createConcurrencyLimiter } from "../batching/concurrency-limiter.ts";
+import { createEnsembleRule } from "../calibration/index.ts";
 import { createPredictionStore } from "../feedback/prediction-store.ts";
 import type { Models } from "../inference/load-models.ts";
 import type { ModelPack } from "../packs/load-pack.ts";
+import type { AnswerSettings } from "../pipeline/answer-fingerprint.ts";
 import { type Classifier, createClassifier } from "../pipeline/classify.ts";
 import type { EmbeddingOutcome, ImageEmbedder } from "../pipeline/image-embeddings.ts";
-import type { RoutingRules } from "../pipeline/route.ts";
 import type { Classification, ClassifyOptions, ImageInput } from "../pipeline/types.ts";
 import type { PreprocessSpec } from "../preprocess/preprocessor-config.ts";
 import { sha256Hex } from "../sha256.ts";
@@ -47,7 +48,8 @@ export interface FakePipelineOptions {
  */
 export function createFakePipeline(options: FakePipelineOptions = {}) {
   const calls = { decode: 0, cnn: 0, clip: 0 };
-  const cnnScores = Float32Array.from(options.cnnScores ?? [0.9, 0.06, 0.04]);
+  // The CNN answers log-probabilities, as the pipeline expects.
+  const cnnScores = Float32Array.from(options.cnnScores ?? [0.9, 0.06, 0.04], Math.log);
   const version = options.modelVersion ?? "v1";
   const pack = {
     name: "fake",
@@ -75,7 +77,7 @@ export function createFakePipeline(options: FakePipelineOptions = {}) {
     },
     clipUnavailableReason: null,
   } as unknown as Models;
-  const routing: RoutingRules = { high: 0.85, low: 0.65, priorityClasses: new Set() };
+  const routing: AnswerSettings = { high: 0.85, low: 0.65, priorityClasses: new Set() };
   const slots = createConcurrencyLimiter({ concurrency: 4, maxQueue: 64 });
   const countedSlots = {
     ...slots,
@@ -100,7 +102,8 @@ export function createFakePipeline(options: FakePipelineOptions = {}) {
   const predictions = createPredictionStore({ maxEntries: 1000, ttlMs: 60_000 });
   const classifier = createClassifier({
     models,
-    routing,
+    rule: createEnsembleRule(null, { high: 0.85, low: 0.65 }),
+    priorityClasses: routing.priorityClasses,
     decode: { limits: { maxPixels: 1_000_000, maxSide: 4096, minSide: 1 }, slots: countedSlots },
     vlmTimeoutMs: 5000,
     runCnn: (tensor) => {
