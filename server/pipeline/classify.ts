@@ -10,6 +10,7 @@ import { withSpan, withSpanSync } from "../telemetry/tracing.ts";
 import { createCustomLabelSets } from "./custom-label-sets.ts";
 import { createBoundedDecode, type DecodedImage, type DecodeStep } from "./decode.ts";
 import type { ImageEmbedder } from "./image-embeddings.ts";
+import { rememberAnswer } from "./remember-answer.ts";
 import { decideRoute } from "./route.ts";
 import { routeBeforeCnn } from "./route-before-cnn.ts";
 import { askClip, type ClipStep, type SecondOpinion } from "./second-opinion.ts";
@@ -126,7 +127,7 @@ export function createClassifier(options: ClassifierOptions) {
     // Stored before the ids go out, so feedback can reach any replica at once. Never throws.
     await Promise.all(
       answers.map((answer) =>
-        answer instanceof UserError ? undefined : remember(answer, options),
+        answer instanceof UserError ? undefined : rememberAnswer(predictions, answer, options),
       ),
     );
     return answers;
@@ -320,15 +321,6 @@ export function createClassifier(options: ClassifierOptions) {
       predictions: final,
       cnnWeight: combined.cnnWeight,
     };
-  }
-
-  function remember(answer: Classification, options: ClassifyOptions) {
-    return predictions.remember(answer.id, {
-      cnnLabel: answer.cnn.top.label,
-      finalLabel: answer.top.label,
-      vlmUsed: answer.vlmUsed,
-      customLabels: answer.vlmUsed ? options.labels : null,
-    });
   }
 
   function record(answer: Classification, options: ClassifyOptions) {
