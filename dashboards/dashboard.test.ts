@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { schema } from "../schema/index.ts";
 import { METRICS } from "../server/telemetry/metric-names.ts";
+import { legacyEmbeddedPack } from "../server/testing/legacy-pack.ts";
 import { jsonRequest, multipartRequest, type UploadPart } from "../server/testing/multipart.ts";
 import {
   hasPrometheus,
@@ -86,6 +87,7 @@ const add = (map: Map<string, number>, key: string) => map.set(key, (map.get(key
 describe.skipIf(!hasPrometheus || !pack)("the dashboard against a real Prometheus", () => {
   let service: TestApp;
   let server: Server;
+  let legacy: Awaited<ReturnType<typeof legacyEmbeddedPack>> | null = null;
   let prometheus: RunningPrometheus | undefined;
   let endpoint = "";
   let trafficStarted = 0;
@@ -206,8 +208,11 @@ describe.skipIf(!hasPrometheus || !pack)("the dashboard against a real Prometheu
   }
 
   beforeAll(async () => {
+    // Under the legacy rule, so AUTO routes some images and every reason is said.
+    legacy = hasEmbeddedPack ? await legacyEmbeddedPack() : null;
     service = await createTestApp({
       ...pack?.env,
+      ...(legacy ? { MODEL_PACK: legacy.dir } : {}),
       // Generous, so a busy machine cannot turn answers into TIMEOUT fallbacks.
       VLM_TIMEOUT_MS: "30000",
       VLM_QUEUE_MAX: "1",
@@ -229,6 +234,7 @@ describe.skipIf(!hasPrometheus || !pack)("the dashboard against a real Prometheu
   afterAll(async () => {
     await prometheus?.stop();
     await new Promise((resolve) => server?.close(resolve));
+    await legacy?.remove();
   });
 
   /** Grafana's variables as a panel would expand them, scaled to a test's few seconds. */

@@ -4,12 +4,8 @@ import type { AddressInfo } from "node:net";
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApp } from "../server/app.ts";
-import {
-  CLASSIFY,
-  type ClassificationResult,
-  createTestApp,
-  TEST_PACK,
-} from "../server/testing/test-app.ts";
+import { legacyEmbeddedPack } from "../server/testing/legacy-pack.ts";
+import { CLASSIFY, type ClassificationResult, createTestApp } from "../server/testing/test-app.ts";
 import { multipartBody } from "./lib/multipart.js";
 import {
   CLASSIFY_QUERY,
@@ -175,9 +171,13 @@ describe("load against the real service", () => {
   let server: Server;
   let target: string;
   let service: Awaited<ReturnType<typeof createTestApp>>;
+  let legacy: Awaited<ReturnType<typeof legacyEmbeddedPack>>;
 
   beforeAll(async () => {
+    // The mix's CLIP flags are the legacy rule's routing (see legacyEmbeddedPack).
+    legacy = await legacyEmbeddedPack();
     service = await createTestApp({
+      MODEL_PACK: legacy.dir,
       // A CLIP timeout would turn answers into fallbacks and skew the CLIP share checked here.
       VLM_TIMEOUT_MS: "30000",
       // The service shares this process's event loop with the load generator and the machine
@@ -193,6 +193,7 @@ describe("load against the real service", () => {
   afterAll(async () => {
     server?.closeAllConnections();
     await new Promise((resolve) => server?.close(resolve));
+    await legacy?.remove();
   });
 
   it("routes each sample to CLIP exactly as the mix says", async () => {
@@ -266,7 +267,11 @@ describe("load against the real service", () => {
 
 describe("the 100 req/s smoke, against the service as its own process", () => {
   let service: ServiceProcess | undefined;
-  afterAll(() => service?.stop());
+  let legacy: Awaited<ReturnType<typeof legacyEmbeddedPack>> | undefined;
+  afterAll(async () => {
+    await service?.stop();
+    await legacy?.remove();
+  });
 
   const RATE = 100;
   const DURATION_S = 5;
@@ -275,8 +280,9 @@ describe("the 100 req/s smoke, against the service as its own process", () => {
   // runner's own thresholds against a standalone service (see BENCHMARKS.md). What must hold
   // anywhere: every request sent on schedule and answered, without errors, with the planned mix.
   it(`sustains ${RATE} req/s for ${DURATION_S} s without errors, with the planned mix`, async () => {
+    legacy = await legacyEmbeddedPack();
     service = await startService({
-      MODEL_PACK: TEST_PACK,
+      MODEL_PACK: legacy.dir,
       VLM_TIMEOUT_MS: "30000",
       ORT_INTRA_OP_THREADS: "1",
     });

@@ -34,7 +34,7 @@ describe("loadConfig", () => {
         cacheDir: ".cache",
         modelDownloads: { offline: false, mirrorUrl: null },
         shutdown: { drainMs: 10_000 },
-        routing: { high: 0.85, low: 0.65, priorityClasses: [] },
+        routing: { high: undefined, low: undefined, priorityClasses: [] },
         clipTimeoutMs: 500,
         clipPrecision: "int8",
         batching: { maxBatchSize: 8, maxWaitMs: 50, clipQueueMax: 64, cnnQueueMax: 1024 },

@@ -7,6 +7,7 @@ import {
   parseRateLimit,
   type RateLimit,
 } from "./auth/api-keys.ts";
+import { LEGACY_THRESHOLDS } from "./calibration/index.ts";
 
 /** A comma-separated list in one environment variable; blanks are dropped. */
 const commaList = z
@@ -61,9 +62,10 @@ const corsOrigins = commaList.pipe(
     }),
 );
 
+// Unset: the pack's calibration decides (else the legacy 0.85 / 0.65); set: the operator wins.
 const thresholds = z.object({
-  VLM_THRESHOLD_HIGH: probability.default(0.85),
-  VLM_THRESHOLD_LOW: probability.default(0.65),
+  VLM_THRESHOLD_HIGH: probability.optional(),
+  VLM_THRESHOLD_LOW: probability.optional(),
 });
 
 const envSchema = z
@@ -76,9 +78,15 @@ const envSchema = z
     MODEL_PACK: z.string().min(1).default("imagenet"),
     /** Where computed label embeddings and downloaded model packs are kept. Default .cache/ in the working directory. */
     CACHE_DIR: z.string().min(1).default(".cache"),
-    /** CNN top-1 probability at or above which CLIP is not consulted. Default 0.85. */
+    /**
+     * CNN (calibrated) top-1 probability at or above which CLIP is not consulted. Default: the
+     * pack's calibration, else 0.85.
+     */
     VLM_THRESHOLD_HIGH: thresholds.shape.VLM_THRESHOLD_HIGH,
-    /** CNN top-1 probability below which CLIP dominates the ensemble. Default 0.65. */
+    /**
+     * Packs without calibration: CNN top-1 probability below which CLIP dominates the
+     * ensemble. Default 0.65 (a calibrated pack's ensemble weight is fitted).
+     */
     VLM_THRESHOLD_LOW: thresholds.shape.VLM_THRESHOLD_LOW,
     /** Labels whose CNN answers always get a CLIP second opinion. Default none. */
     VLM_PRIORITY_CLASSES: commaList,
@@ -238,13 +246,18 @@ const envSchema = z
         return z.NEVER;
       }),
   })
-  .refine((env) => env.VLM_THRESHOLD_LOW <= env.VLM_THRESHOLD_HIGH, {
-    message: "VLM_THRESHOLD_LOW must not exceed VLM_THRESHOLD_HIGH",
-    path: ["VLM_THRESHOLD_LOW"],
-    // zod skips object refinements once any field failed; check whenever the thresholds parsed,
-    // so every problem is reported in one go.
-    when: (payload) => thresholds.safeParse(payload.value).success,
-  });
+  .refine(
+    (env) =>
+      env.VLM_THRESHOLD_LOW === undefined ||
+      env.VLM_THRESHOLD_LOW <= (env.VLM_THRESHOLD_HIGH ?? LEGACY_THRESHOLDS.high),
+    {
+      message: "VLM_THRESHOLD_LOW must not exceed VLM_THRESHOLD_HIGH",
+      path: ["VLM_THRESHOLD_LOW"],
+      // zod skips object refinements once any field failed; check whenever the thresholds parsed,
+      // so every problem is reported in one go.
+      when: (payload) => thresholds.safeParse(payload.value).success,
+    },
+  );
 
 /** Reads API_KEYS_FILE; a missing file or a bad entry is a configuration error like any other. */
 function keysFromFile(env: Record<string, string | undefined>, issues: string[]): ApiKeyEntry[] {
@@ -286,9 +299,10 @@ export interface Config {
   /** Model pack downloads: the cache lives under cacheDir. */
   modelDownloads: { offline: boolean; mirrorUrl: string | null };
   shutdown: { drainMs: number };
+  /** Thresholds the operator set; unset ones are the pack's (calibration, else legacy). */
   routing: {
-    high: number;
-    low: number;
+    high: number | undefined;
+    low: number | undefined;
     priorityClasses: readonly string[];
   };
   clipTimeoutMs: number;

@@ -1,4 +1,5 @@
 import { beforeAll, describe, expect, it } from "vitest";
+import { loadPack } from "../../server/packs/load-pack.ts";
 import { pngClaimingSize, solidPng, truncatedJpeg } from "../../server/testing/image-fixtures.ts";
 import { multipartRequest } from "../../server/testing/multipart.ts";
 import { loadEmbeddedSamples } from "../../server/testing/shared-data.ts";
@@ -91,12 +92,19 @@ describe("classify on the embedded pack, through the HTTP handler", () => {
       const weight = answer?.cnnWeight as number;
       expect(weight).toBeGreaterThan(0);
       expect(weight).toBeLessThanOrEqual(1);
-      // Full distributions (topK = every label): the ensemble is the weighted mix of both.
-      for (const p of answer?.predictions ?? []) {
+      // Full distributions (topK = every label): the ensemble is the pack's log-linear mix of
+      // the CNN's calibrated probabilities and CLIP's, CLIP's sharpened by its temperature.
+      const { calibration } = await loadPack("fashion-mnist");
+      const clipTemperature = calibration?.temperatures.clip ?? Number.NaN;
+      const mixed = (answer?.predictions ?? []).map((p) => {
         const cnn = answer?.cnn.predictions.find((c) => c.label === p.label)?.score as number;
         const clip = answer?.vlm?.predictions.find((c) => c.label === p.label)?.score as number;
-        expect(p.score).toBeCloseTo(weight * cnn + (1 - weight) * clip, 5);
-      }
+        return Math.exp(weight * Math.log(cnn) + ((1 - weight) * Math.log(clip)) / clipTemperature);
+      });
+      const total = mixed.reduce((a, b) => a + b, 0);
+      (answer?.predictions ?? []).forEach((p, i) => {
+        expect(p.score).toBeCloseTo((mixed[i] as number) / total, 4);
+      });
       expect(answer?.predictions.reduce((sum, p) => sum + p.score, 0)).toBeCloseTo(1, 4);
     });
 

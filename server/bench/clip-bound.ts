@@ -87,7 +87,21 @@ const summary = {
   p95Ms: round(latencies[Math.floor(latencies.length * 0.95)] ?? 0),
   breaker: runtime.classifier.steps.breaker?.state ?? "none",
 };
-console.log(JSON.stringify(summary, null, 2));
+// How CLIP's batcher spent the run: batch sizes and compute per batch, from /metrics' histograms.
+const metricsText = await runtime.metrics.registry.metrics();
+const sample = (name: string) =>
+  Number(
+    metricsText.match(
+      new RegExp(`^${name}\\{[^}]*model="clip_vision"[^}]*\\} (\\S+)$`, "m"),
+    )?.[1] ?? 0,
+  );
+const batches = sample("inference_batch_size_count");
+const clipBatches = {
+  batches,
+  meanSize: round(sample("inference_batch_size_sum") / batches, 2),
+  meanComputeMs: round((1000 * sample("inference_compute_seconds_sum")) / batches, 1),
+};
+console.log(JSON.stringify({ ...summary, clipBatches }, null, 2));
 log(
   `CLIP answers ${summary.clipAnswersPerSecond}/s = ${(100 * summary.ratioToRawBest).toFixed(1)} % of the raw tower's best ${rawBest} img/s; fallbacks ${JSON.stringify(outcomes)}; breaker ${summary.breaker}`,
 );

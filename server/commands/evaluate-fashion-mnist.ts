@@ -49,7 +49,7 @@ if (values["write-readme"]) {
     "",
     "Measured with `npm run evaluate:embedded` (Fashion-MNIST test split from Debian's",
     "`dataset-fashion-mnist`, each image encoded as PNG and sent through the service's pipeline,",
-    `default thresholds high ${runtime.config.routing.high} / low ${runtime.config.routing.low}):`,
+    `the pack's ${runtime.classifier.rule.kind} rule, routing below ${runtime.classifier.rule.threshold.toFixed(4)}):`,
     "",
     table,
     "",

@@ -5,19 +5,16 @@ import { evaluate, reportTable } from "../evaluation/evaluate.ts";
 import { createEvaluationRuntime } from "../evaluation/evaluation-runtime.ts";
 import { labelledFolder, readLabelsTsv } from "../evaluation/labelled-folder.ts";
 import { precisionAgreement, precisionTable } from "../evaluation/precision-agreement.ts";
-import {
-  fullScores,
-  type ImageScores,
-  sweepTable,
-  sweepThresholds,
-} from "../evaluation/threshold-sweep.ts";
+import { type ImageToScore, scoreLabelledImages } from "../evaluation/score-labelled-images.ts";
+import { currentThresholds, sweepTable, sweepThresholds } from "../evaluation/threshold-sweep.ts";
 
 const USAGE =
   "usage: npm run evaluate -- --images DIR [--labels FILE] [--pack NAME_OR_PATH] [--limit N] [--json OUT.json]";
 
 /**
  * Measures a pack on a folder of labelled images through the service's own pipeline: each
- * path's accuracy, the routing thresholds replayed offline over a grid, and how closely the
+ * path's accuracy under the pack's rule (its calibration, or the legacy thresholds), that rule
+ * replayed offline over a grid of thresholds, and how closely the
  * CLIP vision tower's other precisions follow its default file. Markdown on stdout.
  */
 const { values } = parseArgs({
@@ -44,22 +41,20 @@ const files = (await readLabelsTsv(labelsFile, pack.labels)).slice(0, limit);
 const unknown = files.filter(({ label }) => !pack.labels.includes(label)).length;
 
 const started = performance.now();
-const scores: ImageScores[] = [];
 const report = await evaluate(
   runtime.classifier,
   labelledFolder(imagesDir, files, batchSize),
   (done) => process.stderr.write(`\r${done}/${files.length} images`),
-  {
-    onFullAnswer: (answer, label) => {
-      const full = fullScores(answer, pack.labels, label);
-      if (full) scores.push(full);
-    },
-  },
 );
 process.stderr.write("\n");
+const { rule } = runtime.classifier;
+const thresholds = currentThresholds(rule, config.routing);
 const sweep = models.clip
-  ? sweepThresholds(scores, pack.labels, {
-      rules: { ...config.routing, priorityClasses: new Set(config.routing.priorityClasses) },
+  ? sweepThresholds((await fullScores()).scores, {
+      labels: pack.labels,
+      calibration: pack.calibration,
+      current: thresholds,
+      priorityClasses: new Set(config.routing.priorityClasses),
       total: report.images,
     })
   : null;
@@ -81,7 +76,7 @@ console.log(
     "",
     reportTable(report),
     "",
-    "## Routing thresholds (the service's rules replayed offline)",
+    `## Routing thresholds (the pack's ${rule.kind} rule replayed offline)`,
     "",
     sweep ? sweepTable(sweep) : `Skipped: ${models.clipUnavailableReason}.`,
     "",
@@ -98,7 +93,8 @@ if (values.json) {
     pack: pack.name,
     images: imagesDir,
     labels: labelsFile,
-    thresholds: { high: config.routing.high, low: config.routing.low },
+    rule: rule.kind,
+    thresholds,
     report,
     sweep,
     precision,
@@ -106,6 +102,22 @@ if (values.json) {
   };
   await writeFile(values.json, `${JSON.stringify(out, null, 2)}\n`);
   console.log(`wrote ${values.json}`);
+}
+
+/** Every listed image's full scores, for replaying the rule offline (labels by first index). */
+async function fullScores() {
+  return scoreLabelledImages(runtime.classifier, withClassIndices());
+}
+
+async function* withClassIndices(): AsyncGenerator<ImageToScore[]> {
+  let at = 0;
+  for await (const batch of labelledFolder(imagesDir, files, batchSize)) {
+    yield batch.map(({ bytes, label }) => ({
+      name: files[at++]?.file ?? "",
+      bytes,
+      label: pack.labels.indexOf(label),
+    }));
+  }
 }
 
 function fail(message: string): never {

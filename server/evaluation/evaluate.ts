@@ -19,11 +19,11 @@ export interface EvaluationReport {
   cnn: Accuracy;
   /** CLIP's zero-shot answer on every image (vlm FORCE). */
   clip: Accuracy;
-  /** The confidence-weighted ensemble on every image (vlm FORCE). */
+  /** The pack's ensemble on every image (vlm FORCE). */
   ensembleAlways: Accuracy;
-  /** What the service answers by default (vlm AUTO): the ensemble only where routing asks CLIP. */
+  /** What the service answers by default (vlm AUTO): the ensemble only where the rule asks CLIP. */
   service: Accuracy;
-  /** Share of images the routing rules send to CLIP. */
+  /** Share of images the pack's rule sends to CLIP. */
   routedToClip: number;
   /** Images that could not be classified (decode errors). */
   failed: number;
@@ -31,26 +31,16 @@ export interface EvaluationReport {
   fallbacks: number;
 }
 
-export interface EvaluateOptions {
-  /**
-   * Receives each image's CLIP-forced answer with every label scored (the forced pass then
-   * asks for topK = the pack's label count), e.g. to replay the routing rules offline.
-   * Default none (top-5 only).
-   */
-  onFullAnswer?: (answer: Classification, label: string) => void;
-}
-
 /**
- * Runs labelled images through the real pipeline (decode included) twice, once with the
- * routing rules and once with CLIP forced, and measures every path on the same images.
+ * Runs labelled images through the real pipeline (decode included) twice, once under the
+ * pack's rule (its calibration, or the legacy thresholds) and once with CLIP forced, and
+ * measures every path on the same images.
  */
 export async function evaluate(
   classifier: Classifier,
   images: AsyncIterable<LabelledImage[]>,
   onProgress: (done: number) => void = () => {},
-  { onFullAnswer }: EvaluateOptions = {},
 ): Promise<EvaluationReport> {
-  const forcedTopK = onFullAnswer ? classifier.models.pack.labels.length : 5;
   const tally = {
     images: 0,
     failed: 0,
@@ -68,7 +58,7 @@ export async function evaluate(
     }));
     const auto = await classifier.classifyImages(inputs, { topK: 5, vlm: "AUTO", labels: null });
     const forced = await classifier.classifyImages(inputs, {
-      topK: forcedTopK,
+      topK: 5,
       vlm: "FORCE",
       labels: null,
     });
@@ -82,7 +72,6 @@ export async function evaluate(
       }
       if (a.vlmUsed) tally.routed++;
       if (a.fallback || f.fallback) tally.fallbacks++;
-      onFullAnswer?.(f, label);
       count(tally.cnn, a.cnn.predictions, label);
       count(tally.service, a.predictions, label);
       count(tally.ensembleAlways, f.predictions, label);
@@ -118,7 +107,7 @@ export function reportTable(report: EvaluationReport): string {
     row("ensemble (every image, vlm FORCE)", report.ensembleAlways),
     row("service default (vlm AUTO: ensemble where routed)", report.service),
     "",
-    `${report.images} images, ${pct(report.routedToClip)} routed to CLIP by the default thresholds, ${report.failed} failed to decode, ${report.fallbacks} fell back to the CNN alone.`,
+    `${report.images} images, ${pct(report.routedToClip)} routed to CLIP by the pack's rule, ${report.failed} failed to decode, ${report.fallbacks} fell back to the CNN alone.`,
   ].join("\n");
 }
 

@@ -1,12 +1,16 @@
+import { LOG_PROB_FLOOR, logSoftmax } from "../calibration/index.ts";
 import type { PreprocessSpec } from "../preprocess/preprocessor-config.ts";
 import { type OnnxModel, splitRows, stackImages } from "./onnx-session.ts";
-import { softmax } from "./vector-math.ts";
 
-/** The pack's classifier: preprocessed images in, class probabilities out. */
+/**
+ * The pack's classifier: preprocessed images in, class log-probabilities out. Log-space because
+ * the pack's calibration (temperature, log-linear ensemble) works on logits or log-probabilities,
+ * and a probability that underflows to 0 would lose what a temperature could recover.
+ */
 export interface CnnModel {
   readonly model: OnnxModel;
   readonly preprocess: PreprocessSpec;
-  /** Class probabilities for each image, in the order given. */
+  /** Class log-probabilities for each image, in the order given. */
   classify(images: readonly Float32Array[]): Promise<Float32Array[]>;
 }
 
@@ -27,7 +31,14 @@ export function createCnn(options: {
       const feeds = { [input]: stackImages(images, height, width) };
       const result = await model.run(feeds, [output]);
       const rows = splitRows(result[output]);
-      return outputKind === "logits" ? rows.map((row) => softmax(row)) : rows;
+      return rows.map((row) =>
+        outputKind === "logits" ? Float32Array.from(logSoftmax(row)) : logOfProbabilities(row),
+      );
     },
   };
+}
+
+/** log p, floored so a class the model rules out entirely stays a finite score. */
+function logOfProbabilities(probabilities: Float32Array): Float32Array {
+  return probabilities.map((p) => Math.max(LOG_PROB_FLOOR, Math.log(p)));
 }

@@ -42,4 +42,47 @@ describe("loadPack", () => {
       await copy.remove();
     }
   });
+
+  it("refuses a calibration that is malformed or out of range, naming the field", async () => {
+    const copy = await copyPack(EMBEDDED, (m) => {
+      m.calibration = {
+        ...VALID_CALIBRATION,
+        temperatures: { cnn: -1, clip: 1 },
+        routing: { ...VALID_CALIBRATION.routing, share: 2 },
+      };
+    });
+    try {
+      const error = await loadPack(copy.dir).catch((e: Error) => e);
+      expect(error).toBeInstanceOf(Error);
+      expect((error as Error).message).toContain("calibration.temperatures.cnn: must be > 0");
+      expect((error as Error).message).toContain("calibration.routing.share: must be ≤ 1");
+    } finally {
+      await copy.remove();
+    }
+  });
+
+  it("reads a valid calibration", async () => {
+    const copy = await copyPack(EMBEDDED, (m) => {
+      m.calibration = VALID_CALIBRATION;
+    });
+    try {
+      expect((await loadPack(copy.dir)).calibration).toEqual(VALID_CALIBRATION);
+    } finally {
+      await copy.remove();
+    }
+  });
 });
+
+const VALID_CALIBRATION = {
+  version: 1,
+  temperatures: { cnn: 1.2, clip: 0.9 },
+  ensemble: { rule: "log-linear", cnnWeight: 0.6 },
+  routing: { threshold: 0.71, share: 0.28, choice: "best-within-max-share" },
+  fitted: { cnn: 0.824, clip: 0.79, auto: 0.87, force: 0.88 },
+  curve: [
+    { share: 0, accuracy: 0.824 },
+    { share: 0.28, accuracy: 0.87 },
+  ],
+  data: { name: "samples", count: 250, sha256: "a".repeat(64) },
+  fittedAt: "2025-06-01T12:00:00.000Z",
+};

@@ -2,6 +2,7 @@ import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { dirname, isAbsolute, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { type Calibration, parseCalibration } from "../calibration/index.ts";
 import { type PackManifest, packManifestSchema } from "./manifest.ts";
 
 /** Folder holding the packs that ship with the service, each in a folder of its own name. */
@@ -15,6 +16,8 @@ export interface ModelPack {
   readonly labels: readonly string[];
   /** Prompt templates with one "{}" each; a bare "{}" when the pack has none. */
   readonly templates: readonly string[];
+  /** The pack's fitted routing and ensembling, or null to keep the legacy fixed rule. */
+  readonly calibration: Calibration | null;
   file(relative: string): string;
 }
 
@@ -37,6 +40,7 @@ export async function loadPack(nameOrPath: string): Promise<ModelPack> {
     throw new Error(`${manifestPath} is invalid:\n  ${problems.join("\n  ")}`);
   }
   const manifest = parsed.data;
+  const calibration = readCalibration(manifest.calibration, manifestPath);
   const file = (relative: string) => resolve(dir, relative);
 
   const labels = await readStringArray(file(manifest.labels));
@@ -47,7 +51,17 @@ export async function loadPack(nameOrPath: string): Promise<ModelPack> {
   const badTemplate = templates.find((t) => !t.includes("{}"));
   if (badTemplate !== undefined) throw new Error(`template "${badTemplate}" has no "{}"`);
 
-  return { name: manifest.name, dir, manifest, labels, templates, file };
+  return { name: manifest.name, dir, manifest, labels, templates, calibration, file };
+}
+
+/** A malformed calibration stops the start: serving with a half-read rule would be silent harm. */
+function readCalibration(section: unknown, manifestPath: string): Calibration | null {
+  if (section === undefined) return null;
+  try {
+    return parseCalibration(section);
+  } catch (error) {
+    throw new Error(`${manifestPath}: ${(error as Error).message}`, { cause: error });
+  }
 }
 
 async function readJson(path: string): Promise<unknown> {

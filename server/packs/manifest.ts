@@ -42,6 +42,12 @@ export const packManifestSchema = z.object({
         .optional(),
     })
     .optional(),
+  /**
+   * Fitted routing and ensembling (see server/calibration/README.md). Absent: the legacy fixed
+   * thresholds. Checked here only for being present; `loadPack` validates it with
+   * `parseCalibration`, whose messages name the field.
+   */
+  calibration: z.unknown().optional(),
 });
 
 export type PackManifest = z.infer<typeof packManifestSchema>;

@@ -1,6 +1,5 @@
 import { createHash } from "node:crypto";
 import type { Models } from "../inference/load-models.ts";
-import type { RoutingRules } from "./route.ts";
 
 // Bumped when the cached answer's shape or the way answers are composed changes, so replicas
 // of two service versions sharing one Redis never serve each other's answers.
@@ -13,7 +12,14 @@ const ANSWER_FORMAT_VERSION = 1;
  * routing rules. Result-cache keys start with it, so two pack versions (or two routing
  * configurations) never read each other's answers, and a changed pack needs no flush.
  */
-export function answerFingerprint(models: Models, routing: RoutingRules): string {
+/** The operator's settings that change answers: threshold overrides and priority classes. */
+export interface AnswerSettings {
+  high?: number | null | undefined;
+  low?: number | null | undefined;
+  priorityClasses: ReadonlySet<string>;
+}
+
+export function answerFingerprint(models: Models, routing: AnswerSettings): string {
   const { pack, cnn, clip } = models;
   const hash = createHash("sha256");
   const part = (value: unknown) => hash.update(JSON.stringify(value) ?? "null").update("\n");

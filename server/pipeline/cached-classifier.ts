@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { PredictionStore } from "../feedback/prediction-store.ts";
 import type { Metrics } from "../telemetry/metrics.ts";
 import type { Classifier, ClassifyOutcome } from "./classify.ts";
+import { rememberAnswer } from "./remember-answer.ts";
 import type { CachedAnswer, ResultCache, ResultLevel } from "./result-cache.ts";
 import type { Classification, ClassifyOptions, ImageInput } from "./types.ts";
 
@@ -51,7 +52,7 @@ export function withResultCache(
       });
       if (hit) {
         const answer = served(hit.answer, options, performance.now() - started);
-        saving.push(remember(answer, options));
+        saving.push(rememberAnswer(predictions, answer, options));
         return answer;
       }
       const outcome = fresh.get(input) as ClassifyOutcome;
@@ -80,16 +81,6 @@ export function withResultCache(
       resultCacheHit: true,
       timings: { decodeMs: 0, cnnMs: 0, vlmMs: null, totalMs },
     };
-  }
-
-  // The same record classify.ts keeps for its own answers, so feedback scores both alike.
-  function remember(answer: Classification, options: ClassifyOptions) {
-    return predictions.remember(answer.id, {
-      cnnLabel: answer.cnn.top.label,
-      finalLabel: answer.top.label,
-      vlmUsed: answer.vlmUsed,
-      customLabels: answer.vlmUsed ? options.labels : null,
-    });
   }
 
   return { ...classifier, classifyImages };

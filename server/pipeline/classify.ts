@@ -1,17 +1,19 @@
 import { randomUUID } from "node:crypto";
+import type { EnsembleRule } from "../calibration/index.ts";
 import { UserError } from "../errors/user-error.ts";
 import type { PredictionStore } from "../feedback/prediction-store.ts";
 import type { Models } from "../inference/load-models.ts";
+import { softmax } from "../inference/vector-math.ts";
 import { createConcurrencyLimiter } from "../load-control/concurrency-limiter.ts";
 import type { ImageLimits } from "../preprocess/decode-image.ts";
 import { withSpan, withSpanSync } from "../telemetry/tracing.ts";
 import { createCustomLabelSets } from "./custom-label-sets.ts";
 import { createBoundedDecode, type DecodedImage } from "./decode.ts";
-import { cnnWeight, ensemble } from "./ensemble.ts";
 import type { ModelRunners } from "./model-runner.ts";
 import { createModelSteps, type ModelStepsOptions } from "./model-steps.ts";
 import { refuseWhenFull } from "./overloaded.ts";
-import { decideRoute, type RoutingRules } from "./route.ts";
+import { rememberAnswer } from "./remember-answer.ts";
+import { decideRoute } from "./route.ts";
 import { routeBeforeCnn } from "./route-before-cnn.ts";
 import { askClip, type ClipStep, type SecondOpinion } from "./second-opinion.ts";
 import { topK } from "./top-k.ts";
@@ -19,6 +21,7 @@ import type {
   Classification,
   ClassifyOptions,
   ClipReason,
+  Fallback,
   ImageInput,
   ModelScores,
 } from "./types.ts";
@@ -28,7 +31,10 @@ export interface ClassifierDeps extends Omit<ModelStepsOptions, "runners"> {
   models: Models;
   /** The CNN and CLIP's vision tower as batch runners; the steps around them are built here. */
   runners: ModelRunners;
-  routing: RoutingRules;
+  /** The pack's routing and ensemble (calibrated, or the legacy rule), thresholds as configured. */
+  rule: EnsembleRule;
+  /** CNN top labels that always get a second opinion. */
+  priorityClasses: ReadonlySet<string>;
   /**
    * Image limits, and the process-wide bound on decodes running at once. A decode holds the
    * full-size pixels in memory (up to the pixel limit × 4 channels × 2 bytes for 16-bit RGBA),
@@ -45,6 +51,18 @@ export interface ClassifierDeps extends Omit<ModelStepsOptions, "runners"> {
 /** An answer, or the user's mistake that stopped this one image (its batch-mates still answer). */
 export type ClassifyOutcome = Classification | UserError;
 
+/** One image's full score vectors over the pack's labels, in label order, before any rule. */
+export interface ImageScores {
+  /** The CNN's log-probabilities. */
+  cnn: Float32Array;
+  /** CLIP's logits (logit_scale · cosine); null when CLIP did not answer, and why. */
+  clip: Float32Array | null;
+  fallback: Fallback | null;
+}
+
+// What `scoreImages` asks of the shared steps: CLIP on every image, over the pack's labels.
+const EVERY_IMAGE_TO_CLIP: ClassifyOptions = { topK: 1, vlm: "FORCE", labels: null };
+
 interface Scored {
   index: number;
   input: ImageInput;
@@ -60,7 +78,8 @@ interface Scored {
  * ensemble → top-k. Takes one request's images at once; each image fails on its own.
  */
 export function createClassifier(deps: ClassifierDeps) {
-  const { models, routing, decode, clipTimeoutMs, metrics, predictions } = deps;
+  const { models, rule, priorityClasses, decode, clipTimeoutMs, metrics, predictions } = deps;
+  const routing = { routes: rule.routes, priorityClasses };
   const { pack, cnn, clip } = models;
   const steps = createModelSteps(deps);
   const decodeSlots = createConcurrencyLimiter({
@@ -79,15 +98,7 @@ export function createClassifier(deps: ClassifierDeps) {
     request: ClassifyOptions,
   ): Promise<ClassifyOutcome[]> {
     const started = performance.now();
-    const clipStep: ClipStep = {
-      clip,
-      embedImage: steps.embedImage,
-      labelEmbeddings: (c) =>
-        request.labels
-          ? customLabelSets.get(c, request.labels)
-          : Promise.resolve(c.labelEmbeddings),
-      timeoutMs: clipTimeoutMs,
-    };
+    const clipStep = clipStepFor(request);
     const decodes = inputs.map((input) => settle(decodeFor(input, request)));
     const besideCnn = routeBeforeCnn(request) ? clipBesideCnn(inputs, decodes, clipStep) : null;
     // Its failure is a decode's, which the CNN's side reports below.
@@ -102,20 +113,9 @@ export function createClassifier(deps: ClassifierDeps) {
     const scored = outcomes.filter((o): o is Scored => !(o instanceof UserError));
 
     const routed = scored.filter((item) => item.reason !== null);
-    // CLIP's own decode (when its preprocessing differs from the CNN's and the decode did not
-    // already make it) runs only on an embedding-cache miss: the embedder calls tensorOnMiss
-    // inside the cache's compute.
     const opinions = besideCnn
       ? await besideCnn.then((found) => routed.map((item) => found.get(item.input)))
-      : await withSpan("clip", { "clip.images": routed.length }, () =>
-          askClip(
-            clipStep,
-            routed.map((item) => ({
-              sha256: item.input.sha256,
-              tensorOnMiss: () => clipInput(item),
-            })),
-          ),
-        );
+      : await secondOpinions(routed, clipStep);
 
     const answers = outcomes.map((outcome) => {
       if (outcome instanceof UserError) {
@@ -137,10 +137,63 @@ export function createClassifier(deps: ClassifierDeps) {
     // Stored before the ids go out, so feedback can reach any replica at once. Never throws.
     await Promise.all(
       answers.map((answer) =>
-        answer instanceof UserError ? undefined : remember(answer, request),
+        answer instanceof UserError ? undefined : rememberAnswer(predictions, answer, request),
       ),
     );
     return answers;
+  }
+
+  /**
+   * Each image's full CNN and CLIP score vectors through the same decode, CNN and CLIP steps
+   * as `classifyImages` (what calibration is fitted from); a bad image fails alone.
+   */
+  async function scoreImages(inputs: readonly ImageInput[]): Promise<(ImageScores | UserError)[]> {
+    const outcomes = await Promise.all(
+      inputs.map(async (input, index) => {
+        const image = await settle(decodeFor(input, EVERY_IMAGE_TO_CLIP));
+        if (image instanceof UserError) return image;
+        return settle(scoreWithCnn(input, index, image, EVERY_IMAGE_TO_CLIP));
+      }),
+    );
+    const scored = outcomes.filter((o): o is Scored => !(o instanceof UserError));
+    const opinions = await secondOpinions(scored, clipStepFor(EVERY_IMAGE_TO_CLIP));
+    return outcomes.map((outcome) => {
+      if (outcome instanceof UserError) return outcome;
+      const opinion = opinions[scored.indexOf(outcome)];
+      return opinion?.ok
+        ? { cnn: outcome.cnnScores, clip: opinion.logits, fallback: null }
+        : { cnn: outcome.cnnScores, clip: null, fallback: opinion?.fallback ?? "UNAVAILABLE" };
+    });
+  }
+
+  /** How CLIP is asked for one request: over the pack's labels or the caller's own. */
+  function clipStepFor(request: ClassifyOptions): ClipStep {
+    return {
+      clip,
+      embedImage: steps.embedImage,
+      labelEmbeddings: (c) =>
+        request.labels
+          ? customLabelSets.get(c, request.labels)
+          : Promise.resolve(c.labelEmbeddings),
+      timeoutMs: clipTimeoutMs,
+    };
+  }
+
+  /**
+   * CLIP's answers for the routed images. CLIP's own decode (when its preprocessing differs from
+   * the CNN's and the decode did not already make it) runs only on an embedding-cache miss: the
+   * embedder calls tensorOnMiss inside the cache's compute.
+   */
+  function secondOpinions(routed: readonly Scored[], clipStep: ClipStep) {
+    return withSpan("clip", { "clip.images": routed.length }, () =>
+      askClip(
+        clipStep,
+        routed.map((item) => ({
+          sha256: item.input.sha256,
+          tensorOnMiss: () => clipInput(item),
+        })),
+      ),
+    );
   }
 
   async function decodeFor(input: ImageInput, request: ClassifyOptions) {
@@ -195,11 +248,14 @@ export function createClassifier(deps: ClassifierDeps) {
     const cnnScores = await withSpan("cnn", {}, () =>
       refuseWhenFull("the CNN's queue is full", () => steps.cnn.submit(image.tensor)),
     );
-    const cnnAnswer = modelScores(`${pack.name}/cnn`, cnnScores, pack.labels, request.topK);
+    // The CNN's own answer is its calibrated distribution: what the routing threshold reads.
+    const { probabilities, confidence } = rule.cnn(cnnScores);
+    const cnnAnswer = modelScores(`${pack.name}/cnn`, probabilities, pack.labels, request.topK);
+    const cnnTop = { label: cnnAnswer.top.label, score: confidence };
     const reason = withSpanSync(
       "route",
-      { "cnn.label": cnnAnswer.top.label, "cnn.confidence": cnnAnswer.top.score },
-      () => decideRoute(cnnAnswer.top, request, routing),
+      { "cnn.label": cnnTop.label, "cnn.confidence": confidence },
+      () => decideRoute(cnnTop, request, routing),
     );
     const cnnMs = performance.now() - cnnStarted;
     return {
@@ -254,7 +310,7 @@ export function createClassifier(deps: ClassifierDeps) {
     }
     const clipAnswer = modelScores(
       `${pack.name}/clip`,
-      opinion.scores,
+      softmax(opinion.logits),
       opinion.labels,
       request.topK,
     );
@@ -274,23 +330,14 @@ export function createClassifier(deps: ClassifierDeps) {
         cnnWeight: null,
       };
     }
-    const weight = cnnWeight(cnnAnswer.top.score, routing.low);
-    const final = topK(ensemble(cnnScores, opinion.scores, weight), pack.labels, request.topK);
+    const combined = rule.combine(cnnScores, opinion.logits);
+    const final = topK(combined.probabilities, pack.labels, request.topK);
     return {
       ...shared,
       top: final[0] as Classification["top"],
       predictions: final,
-      cnnWeight: weight,
+      cnnWeight: combined.cnnWeight,
     };
-  }
-
-  function remember(answer: Classification, request: ClassifyOptions) {
-    return predictions.remember(answer.id, {
-      cnnLabel: answer.cnn.top.label,
-      finalLabel: answer.top.label,
-      vlmUsed: answer.vlmUsed,
-      customLabels: answer.vlmUsed ? request.labels : null,
-    });
   }
 
   function record(answer: Classification, request: ClassifyOptions) {
@@ -308,7 +355,7 @@ export function createClassifier(deps: ClassifierDeps) {
     if (answer.fallback) metrics.vlmFallbacks.inc({ cause: answer.fallback.toLowerCase() });
   }
 
-  return { classifyImages, models, steps, customLabelSets, decodeSlots };
+  return { classifyImages, scoreImages, rule, models, steps, customLabelSets, decodeSlots };
 }
 
 export type Classifier = ReturnType<typeof createClassifier>;

@@ -29,7 +29,7 @@ function heldCnn(cnnScores = [0.9, 0.06, 0.04]) {
       return { ok: true, embedding: Float32Array.of(0, 1, 0, 0), cacheHit: false, ms: 1 };
     },
   });
-  const releaseCnn = () => cnnGate.open(Float32Array.from(cnnScores));
+  const releaseCnn = () => cnnGate.open(Float32Array.from(cnnScores, Math.log));
   return { ...fake, events, releaseCnn };
 }
 

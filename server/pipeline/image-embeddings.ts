@@ -6,6 +6,9 @@ import { withSpan } from "../telemetry/tracing.ts";
 import type { Fallback } from "./types.ts";
 import { TimeoutError, withTimeout } from "./with-timeout.ts";
 
+// Share of the timeout kept in reserve when the batcher plans an image's batch.
+const DEADLINE_MARGIN = 0.15;
+
 /** An image's CLIP embedding, or why there is none. Never an error for the client. */
 export type EmbeddingOutcome =
   | { ok: true; embedding: Float32Array; cacheHit: boolean; ms: number }
@@ -52,7 +55,10 @@ export function createImageEmbedder({
     const started = performance.now();
     const elapsed = () => performance.now() - started;
     // On the batcher's default clock (performance.now), counted from when the wait began.
-    const deadline = started + timeoutMs;
+    // The batcher plans from compute estimates alone; the answer still has to cross back from
+    // the model's thread and be scored, and estimates drift when other work takes the cores.
+    // Planning to finish a little early keeps admitted work from timing out after compute.
+    const deadline = started + timeoutMs * (1 - DEADLINE_MARGIN);
     if (!breaker.allow()) return { ok: false, fallback: "UNAVAILABLE", ms: 0 };
     const abort = new AbortController();
     try {

@@ -2,8 +2,13 @@ import { describe, expect, it } from "vitest";
 import { decideRoute, type RoutingRules } from "./route.ts";
 import type { ClassifyOptions } from "./types.ts";
 
-// The DESIGN defaults: high 0.85, low 0.65.
-const rules: RoutingRules = { high: 0.85, low: 0.65, priorityClasses: new Set(["tench", "shark"]) };
+/** Routing below a threshold, as the legacy and calibrated rules both do. */
+const routeBelow = (high: number, priority: string[] = []): RoutingRules => ({
+  routes: (confidence) => confidence < high,
+  priorityClasses: new Set(priority),
+});
+// The DESIGN's legacy default: high 0.85.
+const rules = routeBelow(0.85, ["tench", "shark"]);
 const auto: Pick<ClassifyOptions, "vlm" | "labels"> = { vlm: "AUTO", labels: null };
 const customLabels = ["a cat", "a dog"];
 
@@ -45,9 +50,9 @@ describe("decideRoute", () => {
     });
 
     it("follows the thresholds it is given", () => {
-      const strict: RoutingRules = { high: 0.99, low: 0.5, priorityClasses: new Set() };
+      const strict = routeBelow(0.99);
       expect(decideRoute({ label: "goldfish", score: 0.95 }, auto, strict)).toBe("LOW_CONFIDENCE");
-      const never: RoutingRules = { high: 0, low: 0, priorityClasses: new Set() };
+      const never = routeBelow(0);
       expect(decideRoute({ label: "goldfish", score: 0 }, auto, never)).toBeNull();
     });
   });

@@ -3,11 +3,11 @@ import type { ClipModels } from "../inference/load-models.ts";
 import type { EmbedderImage, EmbeddingOutcome, ImageEmbedder } from "./image-embeddings.ts";
 import type { Fallback } from "./types.ts";
 import { TimeoutError, withTimeout } from "./with-timeout.ts";
-import { zeroShotScores } from "./zero-shot.ts";
+import { zeroShotLogits } from "./zero-shot.ts";
 
-/** CLIP's zero-shot scores for one image, or why the CNN answers alone. */
+/** CLIP's zero-shot logits for one image (logit_scale · cosine), or why the CNN answers alone. */
 export type SecondOpinion =
-  | { ok: true; labels: readonly string[]; scores: Float32Array; cacheHit: boolean; ms: number }
+  | { ok: true; labels: readonly string[]; logits: Float32Array; cacheHit: boolean; ms: number }
   | { ok: false; fallback: Fallback; ms: number };
 
 export interface ClipStep {
@@ -43,7 +43,7 @@ export async function askClip(
         ms: outcome.ms,
       };
     }
-    const scores = zeroShotScores(outcome.embedding, labels, clip.logitScale);
-    return { ok: true, labels: labels.labels, scores, cacheHit: outcome.cacheHit, ms: outcome.ms };
+    const logits = zeroShotLogits(outcome.embedding, labels, clip.logitScale);
+    return { ok: true, labels: labels.labels, logits, cacheHit: outcome.cacheHit, ms: outcome.ms };
   });
 }

@@ -2,6 +2,7 @@ import { Registry } from "prom-client";
 import sharp from "sharp";
 import { createRedisEmbeddingLevel } from "../cache/redis-embedding-level.ts";
 import { createRedisJsonLevel } from "../cache/redis-json-level.ts";
+import { createEnsembleRule } from "../calibration/index.ts";
 import type { Config } from "../config.ts";
 import { createAccuracyWindow } from "../feedback/accuracy-window.ts";
 import { createFeedback, type SubmitFeedback } from "../feedback/feedback.ts";
@@ -15,7 +16,6 @@ import { answerFingerprint } from "../pipeline/answer-fingerprint.ts";
 import { withResultCache } from "../pipeline/cached-classifier.ts";
 import { type Classifier, createClassifier } from "../pipeline/classify.ts";
 import { createResultCache, parseCachedAnswer } from "../pipeline/result-cache.ts";
-import type { RoutingRules } from "../pipeline/route.ts";
 import {
   createRedisConnection,
   type RedisConnection,
@@ -112,11 +112,9 @@ async function build(
         local: localWindow,
       })
     : localWindow;
-  const routing: RoutingRules = {
-    high: config.routing.high,
-    low: config.routing.low,
-    priorityClasses: new Set(config.routing.priorityClasses),
-  };
+  const priorityClasses = new Set(config.routing.priorityClasses);
+  // What decides an answer besides the pack: the operator's overrides of the pack's thresholds.
+  const routing = { high: config.routing.high, low: config.routing.low, priorityClasses };
   const pipeline = createClassifier({
     models,
     runners: {
@@ -137,7 +135,12 @@ async function build(
           : undefined,
     },
     breaker: config.breaker,
-    routing,
+    // The pack's calibration decides unless the operator set thresholds in the environment.
+    rule: createEnsembleRule(pack.calibration, {
+      high: config.routing.high,
+      low: config.routing.low,
+    }),
+    priorityClasses,
     decode: { limits: config.limits, ...config.decode },
     clipTimeoutMs: config.clipTimeoutMs,
     metrics,

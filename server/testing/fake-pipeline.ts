@@ -1,11 +1,12 @@
 import { Registry } from "prom-client";
+import { createEnsembleRule } from "../calibration/index.ts";
 import { createPredictionStore } from "../feedback/prediction-store.ts";
 import { sha256Hex } from "../hashing/sha256.ts";
 import type { Models } from "../inference/load-models.ts";
 import type { ModelPack } from "../packs/load-pack.ts";
+import type { AnswerSettings } from "../pipeline/answer-fingerprint.ts";
 import { type Classifier, createClassifier } from "../pipeline/classify.ts";
 import type { EmbeddingOutcome, ImageEmbedder } from "../pipeline/image-embeddings.ts";
-import type { RoutingRules } from "../pipeline/route.ts";
 import type { Classification, ClassifyOptions, ImageInput } from "../pipeline/types.ts";
 import type { PreprocessSpec } from "../preprocess/preprocessor-config.ts";
 import { createMetrics } from "../telemetry/metrics.ts";
@@ -46,7 +47,8 @@ export interface FakePipelineOptions {
  */
 export function createFakePipeline(options: FakePipelineOptions = {}) {
   const calls = { decode: 0, cnn: 0, clip: 0 };
-  const cnnScores = Float32Array.from(options.cnnScores ?? [0.9, 0.06, 0.04]);
+  // The CNN answers log-probabilities, as the pipeline expects.
+  const cnnScores = Float32Array.from(options.cnnScores ?? [0.9, 0.06, 0.04], Math.log);
   const version = options.modelVersion ?? "v1";
   const pack = {
     name: "fake",
@@ -74,7 +76,7 @@ export function createFakePipeline(options: FakePipelineOptions = {}) {
     },
     clipUnavailableReason: null,
   } as unknown as Models;
-  const routing: RoutingRules = { high: 0.85, low: 0.65, priorityClasses: new Set() };
+  const routing: AnswerSettings = { high: 0.85, low: 0.65, priorityClasses: new Set() };
   const metrics = createMetrics(new Registry());
   const predictions = createPredictionStore({ maxEntries: 1000, ttlMs: 60_000 });
   const runCnn = options.runCnn ?? (() => Promise.resolve(cnnScores));
@@ -91,7 +93,8 @@ export function createFakePipeline(options: FakePipelineOptions = {}) {
     batching: { maxBatchSize: 8, maxWaitMs: 0, cnnQueueMax: 64, clipQueueMax: 64 },
     embeddingCache: { maxBytes: 0, modelKey: "fake" },
     breaker: { failures: 5, resetMs: 1000 },
-    routing,
+    rule: createEnsembleRule(null, { high: 0.85, low: 0.65 }),
+    priorityClasses: routing.priorityClasses,
     decode: {
       limits: { maxPixels: 1_000_000, maxSide: 4096, minSide: 1 },
       concurrency: 4,
