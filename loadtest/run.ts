@@ -2,6 +2,7 @@
 // thresholds. Exits 1 when a threshold fails, 2 on a usage error.
 //   npx tsx loadtest/run.ts --scenario steady|burst|soak|smoke [--target URL] [--rate N]
 //     [--duration S] [--p95 MS] [--p99 MS] [--max-in-flight N] [--routing auto|explicit]
+//     [--photos DIR]   (upload a folder's JPEG/PNG photos, each with new bytes, not the samples)
 // TARGET, RATE, DURATION, P95_MS, P99_MS and ROUTING in the environment work as they do for k6;
 // flags win.
 import { parseArgs } from "node:util";
@@ -13,12 +14,13 @@ import {
   SCENARIO_NAMES,
 } from "./lib/scenarios.js";
 import { runLoad } from "./node/open-model.ts";
+import { loadPhotos } from "./node/photos.ts";
 import { describeProfile, formatReport } from "./node/report.ts";
 
 const DEFAULT_TARGET = "http://127.0.0.1:4000/graphql";
-const USAGE = `usage: tsx loadtest/run.ts --scenario ${SCENARIO_NAMES.join("|")} [--target URL] [--rate N] [--duration S] [--p95 MS] [--p99 MS] [--max-in-flight N] [--routing ${ROUTING_MODES.join("|")}]`;
+const USAGE = `usage: tsx loadtest/run.ts --scenario ${SCENARIO_NAMES.join("|")} [--target URL] [--rate N] [--duration S] [--p95 MS] [--p99 MS] [--max-in-flight N] [--routing ${ROUTING_MODES.join("|")}] [--photos DIR]`;
 
-function main(): Promise<number> | number {
+async function main(): Promise<number> {
   let values: Record<string, string | boolean | undefined>;
   try {
     ({ values } = parseArgs({
@@ -31,6 +33,7 @@ function main(): Promise<number> | number {
         p99: { type: "string" },
         "max-in-flight": { type: "string" },
         routing: { type: "string" },
+        photos: { type: "string" },
         help: { type: "boolean", short: "h" },
       },
     }));
@@ -64,11 +67,13 @@ function main(): Promise<number> | number {
   const routing = ROUTING_MODES.find((mode): mode is RoutingMode => mode === routingName);
   if (!routing) return usage(`unknown routing "${routingName}"`);
 
+  const photosDir = typeof values.photos === "string" ? values.photos : undefined;
   console.log(`${scenario.name}: ${describeProfile(scenario.profile)} → ${target}`);
   return runLoad({
     scenario,
     target,
     routing,
+    ...(photosDir ? { photos: await loadPhotos(photosDir) } : {}),
     ...(maxInFlight !== undefined ? { maxInFlight } : {}),
     onProgress: ({ elapsedS, sent, inFlight, errors }) =>
       console.log(

@@ -150,6 +150,13 @@ const envSchema = z
      * A choice from `npm run models:choose-variant` overrides it per model.
      */
     ORT_INTRA_OP_THREADS: positiveInt.default(availableParallelism()),
+    /**
+     * Niceness of the CNN's threads (0–19). When CLIP and the CNN compete for the cores, CLIP
+     * gets the larger share: its answers are the scarce ones, and a request whose CLIP batch
+     * is late falls back, while a late CNN answer is only slower. Alone, the CNN still gets
+     * every core. 0 shares the cores evenly.
+     */
+    CNN_NICENESS: number().pipe(z.number().int().min(0).max(19)).default(10),
     /** libvips threads per image decode; decodes run in parallel on libuv's pool. Default 1. */
     SHARP_CONCURRENCY: positiveInt.default(1),
     /** Largest decoded image, in pixels (width × height). Default 40 megapixels. */
@@ -320,7 +327,7 @@ export interface Config {
     resultTtlSeconds: number;
   };
   breaker: { failures: number; resetMs: number };
-  threads: { ortIntraOp: number; sharp: number };
+  threads: { ortIntraOp: number; sharp: number; cnnNiceness: number };
   decode: { concurrency: number; queueMax: number };
   tracing: { endpoint: string | null; serviceName: string; timeoutMs: number };
   limits: {
@@ -402,7 +409,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       resultTtlSeconds: e.REDIS_RESULT_TTL_SECONDS,
     },
     breaker: { failures: e.VLM_BREAKER_FAILURES, resetMs: e.VLM_BREAKER_RESET_MS },
-    threads: { ortIntraOp: e.ORT_INTRA_OP_THREADS, sharp: e.SHARP_CONCURRENCY },
+    threads: {
+      ortIntraOp: e.ORT_INTRA_OP_THREADS,
+      sharp: e.SHARP_CONCURRENCY,
+      cnnNiceness: e.CNN_NICENESS,
+    },
     decode: {
       concurrency: e.DECODE_CONCURRENCY ?? Math.min(availableParallelism(), e.UV_THREADPOOL_SIZE),
       queueMax: e.DECODE_QUEUE_MAX,

@@ -2,6 +2,7 @@ import { setImmediate, setTimeout as sleep } from "node:timers/promises";
 import { operationsFor, planRequest, type RoutingMode, uniqueImage } from "../lib/request-mix.js";
 import { profileDurationS, type Scenario } from "../lib/scenarios.js";
 import { arrivalTimesMs } from "./arrivals.ts";
+import { type Photo, uniquePhoto } from "./photos.ts";
 import { type LoadReport, summarize } from "./report.ts";
 import { loadSamples, type Outcome, sendClassify } from "./send-classify.ts";
 
@@ -26,6 +27,12 @@ export interface LoadOptions {
   progressEveryMs?: number;
   /** How the mix gets its CLIP share (see request-mix.d.ts). Default auto. */
   routing?: RoutingMode;
+  /**
+   * Upload these photos instead of the mix's samples: request i sends photo i mod n, always with
+   * new bytes (no cache hit), so the load costs what real distinct photos cost. Routing still
+   * applies: auto lets the pack decide, explicit forces the mix's CLIP share.
+   */
+  photos?: readonly Photo[];
 }
 
 // Past this many late arrivals in a row the loop yields once, so answers are still read while
@@ -48,7 +55,8 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
     progressEveryMs = 10_000,
     routing = "auto",
   } = options;
-  const samples = options.samples ?? (await loadSamples());
+  const { photos } = options;
+  const samples = photos ? new Map() : (options.samples ?? (await loadSamples()));
   // Part of every unique image's bytes, so no run hits another run's cache entries.
   const runId = `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
 
@@ -78,12 +86,12 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
       continue;
     }
     const plan = planRequest(index);
-    const png = samples.get(plan.file);
-    if (!png) throw new Error(`sample ${plan.file} is missing`);
-    const bytes = plan.hot ? png : uniqueImage(png, `${runId}-${index}`);
+    const upload = photos
+      ? photoUpload(photos, index, `${runId}-${index}`)
+      : sampleUpload(samples, plan, `${runId}-${index}`);
     const request = sendClassify(
       target,
-      { file: plan.file, bytes, operations: operationsFor(plan, routing) },
+      { ...upload, operations: operationsFor(plan, routing) },
       due,
       timeoutMs,
     ).then((outcome) => {
@@ -109,4 +117,19 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
   // The schedule's length, or longer when answers trail behind it.
   const elapsedMs = Math.max(profileDurationS(scenario.profile) * 1000, lastAnswerAt - start);
   return summarize(scenario, target, outcomes, { scheduled, overflow, elapsedMs });
+}
+
+function sampleUpload(
+  samples: ReadonlyMap<string, Uint8Array>,
+  plan: ReturnType<typeof planRequest>,
+  nonce: string,
+) {
+  const png = samples.get(plan.file);
+  if (!png) throw new Error(`sample ${plan.file} is missing`);
+  return { file: plan.file, bytes: plan.hot ? png : uniqueImage(png, nonce) };
+}
+
+function photoUpload(photos: readonly Photo[], index: number, nonce: string) {
+  const photo = photos[index % photos.length] as Photo;
+  return { file: photo.file, bytes: uniquePhoto(photo, nonce), contentType: photo.contentType };
 }

@@ -47,7 +47,7 @@ const MAP = JSON.stringify({ 0: ["variables.image"] });
  */
 export async function sendClassify(
   target: string,
-  image: { file: string; bytes: Uint8Array; operations: string },
+  image: { file: string; bytes: Uint8Array; operations: string; contentType?: string },
   scheduledAt: number,
   timeoutMs: number,
 ): Promise<Outcome> {
@@ -56,7 +56,14 @@ export async function sendClassify(
       ["operations", image.operations],
       ["map", MAP],
     ],
-    [{ name: "0", filename: image.file, contentType: "image/png", bytes: image.bytes }],
+    [
+      {
+        name: "0",
+        filename: image.file,
+        contentType: image.contentType ?? "image/png",
+        bytes: image.bytes,
+      },
+    ],
   );
   const failed = (httpFailed: boolean, error: string): Outcome => ({
     latencyMs: performance.now() - scheduledAt,

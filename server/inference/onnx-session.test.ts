@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -91,6 +91,26 @@ describe("an ONNX model on its own thread", () => {
     await model.release();
   });
 
+  it.skipIf(process.platform !== "linux")(
+    "runs the model's thread and its onnxruntime pool at the niceness asked, and no other thread",
+    async () => {
+      expect(await threadsAtNiceness(7)).toBe(0);
+      const model = await openOnnxModel(
+        modelPath,
+        { inputs: ["A", "B"], outputs: ["Y"] },
+        { intraOpThreads: 2, niceness: 7 },
+      );
+      try {
+        await model.run(feeds(1, 1), ["Y"]);
+        // The worker's own thread and the intra-op pool's second thread, at least.
+        expect(await threadsAtNiceness(7)).toBeGreaterThanOrEqual(2);
+        expect(await nicenessOf(process.pid)).toBe(0);
+      } finally {
+        await model.release();
+      }
+    },
+  );
+
   it("fails loudly at open: unreadable file, missing tensor", async () => {
     const corrupt = join(dir, "corrupt.onnx");
     await writeFile(corrupt, "not a model");
@@ -102,3 +122,15 @@ describe("an ONNX model on its own thread", () => {
     ).rejects.toThrow(/has no input "pixel_values" \(it has A, B\)/);
   });
 });
+
+/** A thread's niceness: field 19 of /proc/PID/task/TID/stat, counted after the name in (). */
+async function nicenessOf(threadId: number): Promise<number> {
+  const stat = await readFile(`/proc/${process.pid}/task/${threadId}/stat`, "utf8");
+  return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[16]);
+}
+
+async function threadsAtNiceness(niceness: number): Promise<number> {
+  const threads = await readdir(`/proc/${process.pid}/task`);
+  const values = await Promise.all(threads.map((id) => nicenessOf(Number(id)).catch(() => null)));
+  return values.filter((value) => value === niceness).length;
+}

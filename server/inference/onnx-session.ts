@@ -30,6 +30,13 @@ export interface SessionOptions {
    * turns it off where the CPU has VNNI and the agreement check passes.
    */
   exactInt8?: boolean;
+  /**
+   * Scheduling niceness of this model's threads (Linux; 0–19, default 0). Set before the
+   * session exists, so its intra-op pool inherits it. A model that must yield the cores to
+   * another under contention (the CNN to CLIP) runs nicer; alone, it still gets every core,
+   * because niceness only weighs threads that compete.
+   */
+  niceness?: number;
 }
 
 /** An ONNX model ready to run, with the names it was checked to have. */
@@ -86,7 +93,11 @@ export async function openOnnxModel(
   options: SessionOptions,
 ): Promise<OnnxModel> {
   const started = performance.now();
-  const init: WorkerInit = { path, sessionOptions: sessionOptions(options) };
+  const init: WorkerInit = {
+    path,
+    sessionOptions: sessionOptions(options),
+    niceness: options.niceness ?? 0,
+  };
   const [first, sha256] = await Promise.all([
     startModelThread(init).catch((error: Error) => {
       throw new Error(`cannot load model ${path}: ${error.message}`, { cause: error });

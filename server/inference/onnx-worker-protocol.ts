@@ -11,6 +11,8 @@ export type Float32TensorData = { type: "float32"; data: Float32Array; dims: rea
 export interface WorkerInit {
   path: string;
   sessionOptions: InferenceSession.SessionOptions;
+  /** Applied to the worker's own thread before the session (and its thread pool) is created. */
+  niceness: number;
 }
 
 export type ToWorker =

@@ -5,6 +5,8 @@
 // requests would all wait behind a CLIP batch. Here it stalls only this thread.
 // Plain JavaScript, so it loads in any host (tsx, vitest, plain node) without a TypeScript
 // loader; the protocol's types are in onnx-worker-protocol.ts.
+import { readlinkSync } from "node:fs";
+import { setPriority } from "node:os";
 import { parentPort, workerData } from "node:worker_threads";
 import * as ort from "onnxruntime-node";
 
@@ -15,7 +17,8 @@ import * as ort from "onnxruntime-node";
 
 if (!parentPort) throw new Error("onnx-worker.js runs as a worker thread");
 const port = parentPort;
-const { path, sessionOptions } = /** @type {WorkerInit} */ (workerData);
+const { path, sessionOptions, niceness } = /** @type {WorkerInit} */ (workerData);
+if (niceness > 0) niceThisThread(niceness);
 
 /**
  * @param {FromWorker} message
@@ -79,4 +82,22 @@ async function handle(message) {
       message: error instanceof Error ? error.message : String(error),
     });
   }
+}
+
+/**
+ * Lowers this thread's priority. Linux keeps a niceness per thread and new threads inherit
+ * their creator's, so onnxruntime's pool, created after this, runs at the same niceness.
+ * setpriority() with a thread id reaches one thread; /proc/thread-self names it. Where
+ * that does not exist (not Linux) the model runs at normal priority.
+ *
+ * @param {number} niceness
+ */
+function niceThisThread(niceness) {
+  let threadId;
+  try {
+    threadId = Number(readlinkSync("/proc/thread-self").split("/").pop());
+  } catch {
+    return;
+  }
+  setPriority(threadId, niceness);
 }

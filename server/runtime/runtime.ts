@@ -90,6 +90,7 @@ async function build(
   const redisConnected = redis?.waitUntilConnected(REDIS_START_WAIT_MS);
   const models = await loadModels(pack, {
     intraOpThreads: config.threads.ortIntraOp,
+    cnnNiceness: config.threads.cnnNiceness,
     cacheDir: config.cacheDir,
     precision: config.clipPrecision,
     log,
