@@ -96,10 +96,14 @@ const sample = (name: string) =>
     )?.[1] ?? 0,
   );
 const batches = sample("inference_batch_size_count");
+const computeSeconds = sample("inference_compute_seconds_sum");
 const clipBatches = {
   batches,
   meanSize: round(sample("inference_batch_size_sum") / batches, 2),
-  meanComputeMs: round((1000 * sample("inference_compute_seconds_sum")) / batches, 1),
+  meanComputeMs: round((1000 * computeSeconds) / batches, 1),
+  // Below 1, the tower waited for work (admission, feeding); at 1 with a low rate, each batch
+  // ran slower than the raw tower's (cores taken by other work).
+  busyShare: round(computeSeconds / elapsed, 3),
 };
 console.log(JSON.stringify({ ...summary, clipBatches }, null, 2));
 log(
