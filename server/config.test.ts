@@ -1,8 +1,10 @@
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import ts from "typescript";
 import { afterAll, describe, expect, it } from "vitest";
-import { ConfigError, loadConfig } from "./config.ts";
+import { ConfigError, configVariables, loadConfig } from "./config.ts";
 
 /** loadConfig's error, or a failed expectation when it does not throw. */
 function configError(env: Record<string, string | undefined>): ConfigError {
@@ -14,6 +16,77 @@ function configError(env: Record<string, string | undefined>): ConfigError {
   }
   throw new Error(`expected a ConfigError for ${JSON.stringify(env)}`);
 }
+
+/** The doc comment on each `variable("NAME", …)` field in config.ts, by variable name. */
+function docComments(): Map<string, string> {
+  const path = fileURLToPath(new URL("./config.ts", import.meta.url));
+  const source = ts.createSourceFile(
+    path,
+    readFileSync(path, "utf8"),
+    ts.ScriptTarget.Latest,
+    true,
+  );
+  const docs = new Map<string, string>();
+  const visit = (node: ts.Node) => {
+    const [name] = ts.isCallExpression(node) ? node.arguments : [];
+    if (
+      ts.isCallExpression(node) &&
+      ts.isIdentifier(node.expression) &&
+      node.expression.text === "variable" &&
+      name &&
+      ts.isStringLiteral(name)
+    ) {
+      const comments = ts.getJSDocCommentsAndTags(node.parent);
+      docs.set(name.text, comments.map((doc) => ts.getTextOfJSDocComment(doc.comment)).join(" "));
+    }
+    ts.forEachChild(node, visit);
+  };
+  visit(source);
+  return docs;
+}
+
+describe("the declaration", () => {
+  const names = configVariables.map(({ name }) => name);
+
+  it("reads each variable into one field, and each field from one variable", () => {
+    expect(names.length).toBeGreaterThan(50);
+    expect(new Set(names).size).toBe(names.length);
+    const paths = configVariables.map(({ path }) => path.join("."));
+    expect(new Set(paths).size).toBe(paths.length);
+  });
+
+  it("documents every variable, with its default", () => {
+    const docs = docComments();
+    expect([...docs.keys()].sort()).toEqual([...names].sort());
+    for (const [name, doc] of docs) expect(doc, name).toMatch(/\bDefault\b/);
+  });
+
+  // A value no variable takes: not a number, flag, URL, origin, key entry or rate.
+  const bad = "%not valid%";
+  const rejecting = names.filter((name) => {
+    try {
+      loadConfig({ [name]: bad });
+      return false;
+    } catch {
+      return true;
+    }
+  });
+
+  it.each(rejecting)("reports a bad %s under its own name", (name) => {
+    const lines = configError({ [name]: bad })
+      .message.split("\n")
+      .slice(1);
+    expect(lines.length).toBeGreaterThan(0);
+    for (const line of lines) expect(line).toMatch(new RegExp(`^  ${name}(\\.\\d+)?: `));
+  });
+
+  it("reports every bad variable at once", () => {
+    expect(rejecting.length).toBeGreaterThan(40);
+    const message = configError(Object.fromEntries(rejecting.map((name) => [name, bad]))).message;
+    for (const name of rejecting)
+      expect(message).toMatch(new RegExp(`^  ${name}(\\.\\d+)?: `, "m"));
+  });
+});
 
 describe("loadConfig", () => {
   describe("defaults", () => {
@@ -50,7 +123,7 @@ describe("loadConfig", () => {
         breaker: { failures: 5, resetMs: 10_000 },
         threads: { ortIntraOp: availableParallelism(), sharp: 1, cnnNiceness: 10 },
         decode: { concurrency: Math.min(availableParallelism(), 4), queueMax: 1024 },
-        tracing: { endpoint: null, serviceName: "vision-classify", timeoutMs: 2000 },
+        tracing: { endpoint: null, serviceName: "vision-classify" },
         limits: {
           maxPixels: 40_000_000,
           maxSide: 16_384,
@@ -191,7 +264,7 @@ describe("loadConfig", () => {
         breaker: { failures: 3, resetMs: 1000 },
         threads: { ortIntraOp: 3, sharp: 2, cnnNiceness: 4 },
         decode: { concurrency: 3, queueMax: 16 },
-        tracing: { endpoint: "http://127.0.0.1:4318", serviceName: "classify-eu", timeoutMs: 2000 },
+        tracing: { endpoint: "http://127.0.0.1:4318", serviceName: "classify-eu" },
         limits: {
           maxPixels: 1_000_000,
           maxSide: 4096,

@@ -107,7 +107,7 @@ export function replay(
 /** The thresholds a service runs with: the operator's, else the pack's (calibrated or legacy). */
 export function currentThresholds(
   rule: EnsembleRule,
-  configured: { low: number | undefined },
+  configured: { low?: number | undefined },
 ): { high: number; low: number } {
   return { high: rule.threshold, low: configured.low ?? LEGACY_THRESHOLDS.low };
 }

@@ -7,8 +7,8 @@ export interface TracingOptions {
   /** OTLP/HTTP collector base URL, e.g. http://otel-collector:4318; tracing is off without it. */
   endpoint: string | null;
   serviceName: string;
-  /** Longest an export or the final flush may take; a dead collector never holds up the service. */
-  timeoutMs: number;
+  /** Longest an export or the final flush may take; a dead collector never holds up the service. Default 2000 ms. */
+  timeoutMs?: number;
 }
 
 /**
@@ -16,7 +16,7 @@ export interface TracingOptions {
  * Spans are batched and exported in the background: an unreachable collector drops spans and
  * never slows or fails a request. `shutdown` flushes within `timeoutMs`, then gives up.
  */
-export function startTracing({ endpoint, serviceName, timeoutMs }: TracingOptions) {
+export function startTracing({ endpoint, serviceName, timeoutMs = 2000 }: TracingOptions) {
   if (!endpoint) return { enabled: false, shutdown: async () => {} };
   const exporter = new OTLPTraceExporter({
     url: `${endpoint.replace(/\/$/, "")}/v1/traces`,
