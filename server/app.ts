@@ -105,6 +105,7 @@ export function createApp(runtime: Runtime, options: { now?: () => number } = {}
             vlm: models.clip ? "loaded" : "unavailable",
             vlmUnavailableReason: models.clipUnavailableReason,
             variants: models.variants,
+            cnnPriority: runtime.cnnPriority,
             warmUpSeconds: warmUp.seconds,
             redis: redis.state,
             redisLastError: redis.lastError,

@@ -121,7 +121,7 @@ describe("loadConfig", () => {
           resultTtlSeconds: 86_400,
         },
         breaker: { failures: 5, resetMs: 10_000 },
-        threads: { ortIntraOp: availableParallelism(), sharp: 1, cnnNiceness: 10 },
+        threads: { ortIntraOp: availableParallelism(), sharp: 1, cnnNiceness: "auto" },
         decode: { concurrency: Math.min(availableParallelism(), 4), queueMax: 1024 },
         tracing: { endpoint: null, serviceName: "vision-classify" },
         limits: {
@@ -485,6 +485,7 @@ describe("loadConfig", () => {
       ["ORT_INTRA_OP_THREADS", "1.5"],
       ["CNN_NICENESS", "20"],
       ["CNN_NICENESS", "-1"],
+      ["CNN_NICENESS", "high"],
       ["IMAGE_MIN_SIDE", "-3"],
       ["IMAGE_MAX_SIDE", "0"],
       ["DECODE_CONCURRENCY", "0"],

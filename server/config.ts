@@ -203,14 +203,17 @@ const configSchema = z.object({
      */
     ortIntraOp: variable("ORT_INTRA_OP_THREADS", positiveInt().default(availableParallelism())),
     /**
-     * Niceness of the CNN's threads (0–19). When CLIP and the CNN compete for the cores, CLIP
-     * gets the larger share: its answers are the scarce ones, and a request whose CLIP batch
-     * is late falls back, while a late CNN answer is only slower. Alone, the CNN still gets
-     * every core. Default 10; 0 shares the cores evenly.
+     * Niceness of the CNN's threads, 0–19, or auto. When both models have work, the kernel splits
+     * the cores by niceness: a nicer CNN hands them to CLIP. Default auto: 10 when the warm-up
+     * finds a CLIP image costs at least 3 CNN images (CLIP is the bottleneck, and its late
+     * answers are lost while late CNN answers are only slower), else 0 (docs/deployment.md).
      */
     cnnNiceness: variable(
       "CNN_NICENESS",
-      number().pipe(z.number().int().min(0).max(19)).default(10),
+      z.preprocess(
+        blankAsUnset,
+        z.union([z.literal("auto"), z.coerce.number().int().min(0).max(19)]).default("auto"),
+      ),
     ),
     /** libvips threads per image decode; decodes run in parallel on libuv's pool. Default 1. */
     sharp: variable("SHARP_CONCURRENCY", positiveInt().default(1)),

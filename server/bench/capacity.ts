@@ -77,10 +77,17 @@ try {
   const stages = await measureStages();
   const capacity = (cores * 1000) / stages.requestCpuMs;
   log(`capacity from the stage costs: ${round(capacity, 1)} req/s on ${cores} cores`);
-  const runs: { fraction: number; rate: number; report: LoadReport; met: boolean }[] = [];
+  const runs: {
+    fraction: number;
+    rate: number;
+    report: LoadReport;
+    met: boolean;
+    cores: Record<string, number>;
+  }[] = [];
   let missesInARow = 0;
   for (const fraction of fractions) {
     const rate = round(capacity * fraction, 1);
+    const cpuBefore = await threadCpu();
     const report = await runLoad({
       scenario: buildScenario("steady", {
         rate,
@@ -97,9 +104,10 @@ try {
       report.latencyMs.p95 < p95Ms &&
       report.latencyMs.p99 < p99Ms &&
       report.fallbackShare < maxFallbackShare;
-    runs.push({ fraction, rate, report, met });
+    const cores = coresByThreads(cpuBefore, await threadCpu(), report.elapsedS);
+    runs.push({ fraction, rate, report, met, cores });
     log(
-      `${rate} req/s (${fraction} of capacity): achieved ${round(report.achievedRate, 1)}, p50 ${round(report.latencyMs.p50, 1)} p95 ${round(report.latencyMs.p95, 1)} p99 ${round(report.latencyMs.p99, 1)} ms, errors ${report.errors.http + report.errors.graphql + report.errors.notSent}, CLIP ${round(100 * report.clipShare, 1)} %, fallbacks ${round(100 * report.fallbackShare, 2)} % → ${met ? "met" : "missed"}`,
+      `${rate} req/s (${fraction} of capacity): cores ${JSON.stringify(cores)}; achieved ${round(report.achievedRate, 1)}, p50 ${round(report.latencyMs.p50, 1)} p95 ${round(report.latencyMs.p95, 1)} p99 ${round(report.latencyMs.p99, 1)} ms, errors ${report.errors.http + report.errors.graphql + report.errors.notSent}, CLIP ${round(100 * report.clipShare, 1)} %, fallbacks ${round(100 * report.fallbackShare, 2)} % → ${met ? "met" : "missed"}`,
     );
     missesInARow = met ? 0 : missesInARow + 1;
     if (missesInARow === 2) break;
@@ -113,7 +121,7 @@ try {
     targets: { p95Ms, p99Ms: values.p99 ?? null, maxFallbackShare, errors: 0 },
     stages,
     capacityRequestsPerSecond: round(capacity, 1),
-    runs: runs.map(({ fraction, rate, report, met }) => ({
+    runs: runs.map(({ fraction, rate, report, met, cores }) => ({
       fraction,
       rate,
       achieved: round(report.achievedRate, 1),
@@ -124,6 +132,7 @@ try {
       clipShare: round(report.clipShare, 3),
       fallbackShare: round(report.fallbackShare, 4),
       met,
+      cores,
     })),
     bestRate: best?.rate ?? 0,
     bestOfCapacity: round((best?.rate ?? 0) / capacity, 3),
@@ -150,6 +159,9 @@ async function measureStages() {
   const decodeMs = await meanDecodeMs();
   // Explicit routing forces CLIP on the mix's share; AUTO's share is what the pack routed.
   const clipShare = routing === "explicit" ? 0.3 : auto.clipShare;
+  log(
+    `CPU ms per request by thread: hit ${JSON.stringify(hit.msByThreads)}; CLIP off ${JSON.stringify(cnnOnly.msByThreads)}; CLIP forced ${JSON.stringify(withClip.msByThreads)}; AUTO ${JSON.stringify(auto.msByThreads)}`,
+  );
   const stageCpuMs = {
     http: round(hit.cpuMs),
     decodeAndCnn: round(cnnOnly.cpuMs - hit.cpuMs),
@@ -166,6 +178,12 @@ async function measureStages() {
     resultCacheHit: { p50Ms: loneHit.p50Ms, p95Ms: loneHit.p95Ms },
     clipShare: round(clipShare, 3),
     autoMeasured: { clipShare: round(auto.clipShare, 3), cpuMs: round(auto.cpuMs) },
+    cpuMsByThreads: {
+      resultCacheHit: hit.msByThreads,
+      clipOff: cnnOnly.msByThreads,
+      clipForced: withClip.msByThreads,
+      auto: auto.msByThreads,
+    },
     requestCpuMs: round(requestCpuMs),
   };
 }
@@ -208,6 +226,7 @@ async function cpuPerRequest(
   await send(0);
   latencies.length = 0;
   const before = await serviceCpuTicks();
+  const threadsBefore = await threadCpu();
   let next = 1;
   let clipUsed = 0;
   await Promise.all(
@@ -216,7 +235,15 @@ async function cpuPerRequest(
     }),
   );
   const ticks = (await serviceCpuTicks()) - before;
+  const threadsAfter = await threadCpu();
+  const msByThreads = Object.fromEntries(
+    Object.entries(threadsAfter).map(([group, seconds]) => [
+      group,
+      round((1000 * (seconds - (threadsBefore[group] ?? 0))) / count),
+    ]),
+  );
   return {
+    msByThreads,
     cpuMs: (ticks * 1000) / TICKS_PER_SECOND / count,
     clipShare: clipUsed / count,
     p50Ms: round(quantile(latencies, 0.5)),
@@ -236,4 +263,31 @@ async function meanDecodeMs(): Promise<number> {
   const sum = sampleValue(text, "image_decode_seconds_sum") ?? 0;
   const count = sampleValue(text, "image_decode_seconds_count") ?? 0;
   return count === 0 ? 0 : round((1000 * sum) / count);
+}
+
+/** The service's CPU seconds by thread group, from its thread_cpu_seconds_total. */
+async function threadCpu(): Promise<Record<string, number>> {
+  const text = await fetch(`${service.url}/metrics`).then((response) => response.text());
+  const seconds: Record<string, number> = {};
+  for (const [, threads, value] of text.matchAll(
+    /^thread_cpu_seconds_total\{threads="([^"]+)"\} (\S+)$/gm,
+  ))
+    seconds[threads as string] = Number(value);
+  return seconds;
+}
+
+/** Cores each thread group used over a run: CPU seconds per wall second, and their total. */
+function coresByThreads(
+  before: Record<string, number>,
+  after: Record<string, number>,
+  wallSeconds: number,
+): Record<string, number> {
+  const cores: Record<string, number> = {};
+  let total = 0;
+  for (const [group, seconds] of Object.entries(after)) {
+    const used = (seconds - (before[group] ?? 0)) / wallSeconds;
+    cores[group] = round(used);
+    total += used;
+  }
+  return { ...cores, total: round(total) };
 }

@@ -37,8 +37,6 @@ export interface LoadOptions extends SessionOptions {
   cacheDir: string;
   /** Which file of a CLIP tower to run when the pack has several; the default file otherwise. */
   precision?: "fp32" | "int8" | "fp16";
-  /** Niceness of the CNN's threads only (see SessionOptions.niceness); CLIP's stay at 0. */
-  cnnNiceness?: number;
   log?: (message: string) => void;
 }
 
@@ -54,7 +52,7 @@ export async function loadModels(pack: ModelPack, options: LoadOptions): Promise
     model: await openOnnxModel(
       pack.file(cnnVariant.file),
       { inputs: [c.input], outputs: [c.output] },
-      { ...variantSession(cnnVariant, options), niceness: options.cnnNiceness },
+      variantSession(cnnVariant, options),
     ),
     input: c.input,
     output: c.output,

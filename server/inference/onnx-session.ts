@@ -30,13 +30,6 @@ export interface SessionOptions {
    * turns it off where the CPU has VNNI and the agreement check passes.
    */
   exactInt8?: boolean;
-  /**
-   * Scheduling niceness of this model's threads (Linux; 0–19, default 0). Set before the
-   * session exists, so its intra-op pool inherits it. A model that must yield the cores to
-   * another under contention (the CNN to CLIP) runs nicer; alone, it still gets every core,
-   * because niceness only weighs threads that compete.
-   */
-  niceness?: number;
 }
 
 /** An ONNX model ready to run, with the names it was checked to have. */
@@ -57,6 +50,18 @@ export interface OnnxModel {
   ): Promise<Record<string, Float32TensorData>>;
   /** Frees the session and ends its thread. */
   release(): Promise<void>;
+  /**
+   * The OS thread ids this model computes on now (its worker and onnxruntime's pool), for the
+   * per-thread CPU metric; they change when the thread restarts. Empty where not Linux.
+   */
+  threadIds(): readonly number[];
+  /**
+   * Scheduling niceness of this model's threads (Linux; 0–19). A model that must yield the
+   * cores to another under contention (the CNN to CLIP) runs nicer; alone, it still gets every
+   * core, because niceness only weighs threads that compete. Raising it needs no privilege,
+   * lowering it does: without CAP_SYS_NICE it only goes up.
+   */
+  setNiceness(niceness: number): void;
 }
 
 const WORKER_URL = new URL("./onnx-worker.js", import.meta.url);
@@ -93,11 +98,7 @@ export async function openOnnxModel(
   options: SessionOptions,
 ): Promise<OnnxModel> {
   const started = performance.now();
-  const init: WorkerInit = {
-    path,
-    sessionOptions: sessionOptions(options),
-    niceness: options.niceness ?? 0,
-  };
+  const init: WorkerInit = { path, sessionOptions: sessionOptions(options), niceness: 0 };
   const [first, sha256] = await Promise.all([
     startModelThread(init).catch((error: Error) => {
       throw new Error(`cannot load model ${path}: ${error.message}`, { cause: error });
@@ -134,13 +135,21 @@ export async function openOnnxModel(
       return thread.run(feeds, outputs);
     },
     release: () => thread.release(),
+    threadIds: () => thread.threadIds,
+    setNiceness(niceness) {
+      // A restarted thread starts at it too.
+      init.niceness = niceness;
+      thread.setNiceness(niceness);
+    },
   };
 }
 
 interface ModelThread {
   readonly inputNames: readonly string[];
   readonly outputNames: readonly string[];
+  readonly threadIds: readonly number[];
   readonly stopped: boolean;
+  setNiceness(niceness: number): void;
   run(
     feeds: Record<string, TensorData>,
     outputs: readonly string[],
@@ -179,8 +188,12 @@ function startModelThread(init: WorkerInit): Promise<ModelThread> {
           resolveStart({
             inputNames: message.inputNames,
             outputNames: message.outputNames,
+            threadIds: message.threadIds,
             get stopped() {
               return stopped;
+            },
+            setNiceness(niceness) {
+              if (!stopped) post({ kind: "nice", niceness });
             },
             run(feeds, outputs) {
               if (stopped) return Promise.reject(new Error("inference thread stopped"));

@@ -17,10 +17,11 @@ export interface WorkerInit {
 
 export type ToWorker =
   | { kind: "run"; id: number; feeds: Record<string, TensorData>; outputs: readonly string[] }
+  | { kind: "nice"; niceness: number }
   | { kind: "release" };
 
 export type FromWorker =
-  | { kind: "ready"; inputNames: string[]; outputNames: string[] }
+  | { kind: "ready"; inputNames: string[]; outputNames: string[]; threadIds: number[] }
   | { kind: "failed"; message: string }
   | { kind: "result"; id: number; outputs: Record<string, Float32TensorData> }
   | { kind: "error"; id: number; message: string };

@@ -5,7 +5,7 @@
 // requests would all wait behind a CLIP batch. Here it stalls only this thread.
 // Plain JavaScript, so it loads in any host (tsx, vitest, plain node) without a TypeScript
 // loader; the protocol's types are in onnx-worker-protocol.ts.
-import { readlinkSync } from "node:fs";
+import { readdirSync, readlinkSync } from "node:fs";
 import { setPriority } from "node:os";
 import { parentPort, workerData } from "node:worker_threads";
 import * as ort from "onnxruntime-node";
@@ -18,7 +18,11 @@ import * as ort from "onnxruntime-node";
 if (!parentPort) throw new Error("onnx-worker.js runs as a worker thread");
 const port = parentPort;
 const { path, sessionOptions, niceness } = /** @type {WorkerInit} */ (workerData);
-if (niceness > 0) niceThisThread(niceness);
+const ownThreadId = thisThreadId();
+/** This model's threads: its own, then onnxruntime's pool once the session exists. */
+let threadIds = ownThreadId === null ? [] : [ownThreadId];
+// Before the session exists, so onnxruntime's pool inherits it.
+renice(niceness);
 
 /**
  * @param {FromWorker} message
@@ -29,11 +33,17 @@ const send = (message, transfer = []) => port.postMessage(message, transfer);
 /** @type {ort.InferenceSession} */
 let session;
 try {
+  const threadsBefore = processThreadIds();
   session = await ort.InferenceSession.create(path, sessionOptions);
+  // onnxruntime starts its intra-op pool inside create(): the threads that appeared meanwhile
+  // are this model's (models are opened one after another), for the per-thread CPU metric.
+  const poolThreadIds = processThreadIds().filter((id) => !threadsBefore.includes(id));
+  if (ownThreadId !== null) threadIds = [ownThreadId, ...poolThreadIds];
   send({
     kind: "ready",
     inputNames: [...session.inputNames],
     outputNames: [...session.outputNames],
+    threadIds,
   });
 } catch (error) {
   send({ kind: "failed", message: error instanceof Error ? error.message : String(error) });
@@ -51,6 +61,10 @@ async function handle(message) {
   if (message.kind === "release") {
     await session.release();
     port.close();
+    return;
+  }
+  if (message.kind === "nice") {
+    renice(message.niceness);
     return;
   }
   try {
@@ -84,20 +98,38 @@ async function handle(message) {
   }
 }
 
+// Linux keeps a niceness per thread, and new threads inherit their creator's. setpriority()
+// with a thread id reaches one thread; /proc/thread-self names it. Where /proc does not exist
+// (not Linux), the model runs at normal priority and reports no threads.
+
 /**
- * Lowers this thread's priority. Linux keeps a niceness per thread and new threads inherit
- * their creator's, so onnxruntime's pool, created after this, runs at the same niceness.
- * setpriority() with a thread id reaches one thread; /proc/thread-self names it. Where
- * that does not exist (not Linux) the model runs at normal priority.
+ * Sets every thread of this model to `value`. Raising niceness needs no privilege; lowering it
+ * does, so a niceness once raised stays (an error here only leaves the priority as it was).
  *
- * @param {number} niceness
+ * @param {number} value
  */
-function niceThisThread(niceness) {
-  let threadId;
-  try {
-    threadId = Number(readlinkSync("/proc/thread-self").split("/").pop());
-  } catch {
-    return;
+function renice(value) {
+  for (const id of threadIds) {
+    try {
+      setPriority(id, value);
+    } catch {}
   }
-  setPriority(threadId, niceness);
+}
+
+/** @returns {number | null} */
+function thisThreadId() {
+  try {
+    return Number(readlinkSync("/proc/thread-self").split("/").pop());
+  } catch {
+    return null;
+  }
+}
+
+/** @returns {number[]} */
+function processThreadIds() {
+  try {
+    return readdirSync("/proc/self/task").map(Number);
+  } catch {
+    return [];
+  }
 }

@@ -22,6 +22,7 @@ import {
   type RedisHealth,
 } from "../redis/redis-connection.ts";
 import { createMetrics, type Metrics } from "../telemetry/metrics.ts";
+import { type CnnPriority, chooseCnnPriority } from "./cpu-priority.ts";
 import { type WarmUpReport, warmUp } from "./warm-up.ts";
 
 // How long start-up waits for Redis (while the models load): a replica that starts with Redis
@@ -38,6 +39,8 @@ export interface Runtime {
   readonly startedAt: Date;
   /** What the warm-up ran and how long it took; a runtime exists only once it has passed. */
   readonly warmUp: WarmUpReport;
+  /** How the CNN shares the cores with CLIP, and why (CNN_NICENESS). */
+  readonly cnnPriority: CnnPriority;
   /** Redis' state for /ready; "disabled" without REDIS_URL. */
   redisHealth(): RedisHealth;
   /** Closes what outlives requests (the Redis connection). */
@@ -90,7 +93,6 @@ async function build(
   const redisConnected = redis?.waitUntilConnected(REDIS_START_WAIT_MS);
   const models = await loadModels(pack, {
     intraOpThreads: config.threads.ortIntraOp,
-    cnnNiceness: config.threads.cnnNiceness,
     cacheDir: config.cacheDir,
     precision: config.clipPrecision,
     log,
@@ -170,6 +172,15 @@ async function build(
     batching: config.batching,
     log,
   });
+  const largest = config.batching.maxBatchSize;
+  const perImageMs = (estimateMs: number | undefined) =>
+    estimateMs === undefined ? undefined : estimateMs / largest;
+  const cnnPriority = chooseCnnPriority(config.threads.cnnNiceness, {
+    cnn: perImageMs(pipeline.steps.cnn.estimateMs(largest)),
+    clip: perImageMs(pipeline.steps.clipVision?.estimateMs(largest)),
+  });
+  models.cnn.model.setNiceness(cnnPriority.niceness);
+  log(`CNN threads at niceness ${cnnPriority.niceness} (${cnnPriority.reason})`);
   // Counters start at zero for clients: the warm-up images are not traffic.
   metrics.registry.resetMetrics();
   metrics.warmUp.set(report.seconds);
@@ -185,6 +196,12 @@ async function build(
     }
   }
   metrics.sources.accuracyDelta = async () => (await window.read()).delta;
+  metrics.sources.modelThreads = () => ({
+    cnn: models.cnn.model.threadIds(),
+    ...(clip
+      ? { clip_vision: clip.vision.model.threadIds(), clip_text: clip.text.model.threadIds() }
+      : {}),
+  });
   metrics.sources.redisConnected = () => (redis ? redis.health().state === "connected" : null);
   return {
     config,
@@ -194,6 +211,7 @@ async function build(
     submitFeedback,
     startedAt: new Date(),
     warmUp: report,
+    cnnPriority,
     redisHealth: () =>
       redis ? redis.health() : { state: "disabled", lastError: null, lastErrorAt: null },
     close: async () => {

@@ -53,6 +53,11 @@ export const METRICS = {
   requestsRejected: "requests_rejected_total",
   /** Requests an API key admitted, by the key's name (never the key). */
   apiKeyRequests: "api_key_requests_total",
+  /**
+   * CPU seconds by thread group (counter): main (event loop), cnn, clip_vision, clip_text,
+   * image_decode (libvips) and other (libuv's pool, V8). Linux only.
+   */
+  threadCpu: "thread_cpu_seconds_total",
   /** Resident set size of the process (from prom-client's default metrics). */
   rss: "process_resident_memory_bytes",
 } as const;

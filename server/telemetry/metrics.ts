@@ -1,5 +1,6 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, type Registry } from "prom-client";
 import { METRICS } from "./metric-names.ts";
+import { createThreadCpuReader } from "./thread-cpu.ts";
 
 // Latency buckets from 1 ms to 5 s: CNN calls take milliseconds, CLIP calls tens to hundreds.
 const SECONDS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
@@ -23,7 +24,10 @@ export function createMetrics(registry: Registry) {
     /** Whether Redis is connected; null when none is configured. */
     redisConnected: (): boolean | null => null,
     decodes: () => ({ active: 0, waiting: 0 }),
+    /** Each model's OS threads now, so the CPU split can name them. */
+    modelThreads: (): Record<string, readonly number[]> => ({}),
   };
+  const threadCpuSince = createThreadCpuReader(() => sources.modelThreads());
   const setAll = (gauge: Gauge, label: string, values: Record<string, number>) => {
     for (const [key, value] of Object.entries(values)) gauge.set({ [label]: key }, value);
   };
@@ -140,6 +144,16 @@ export function createMetrics(registry: Registry) {
       registers,
       collect() {
         this.set(sources.decodes().waiting);
+      },
+    }),
+    threadCpu: new Counter({
+      name: METRICS.threadCpu,
+      help: "CPU seconds by thread group (main, each model, image_decode, other).",
+      labelNames: ["threads"],
+      registers,
+      collect() {
+        for (const [threads, seconds] of Object.entries(threadCpuSince()))
+          this.inc({ threads }, seconds);
       },
     }),
     images: new Counter({
