@@ -251,6 +251,13 @@ local process = p.section('Process', [
     unit='s',
     width=6,
   ),
+  p.timeSeries(
+    'CPU by thread',
+    'Cores each group of threads uses, all replicas: main (HTTP, GraphQL, routing), each model (its worker and onnxruntime pool), image_decode (libvips) and other (libuv pool, V8). Where CLIP is the expensive model, the CNN runs nicer and CLIP gets contended cores first. From %s.' % m.threadCpu,
+    [p.target(q.sumRate(m.threadCpu, ['threads']), '{{threads}}')],
+    unit='short',
+    width=12,
+  ),
   p.barGauge(
     'Model load time',
     'Seconds each model file took to load at start, per replica (a slow disk or a cold cache shows here). From %s.' % m.modelLoad,
