@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { createConcurrencyLimiter } from "./concurrency-limiter.ts";
-import { QueueFullError } from "./queue-full-error.ts";
+import { QueueFullError } from "./load-refusals.ts";
 
 /** A task that runs until the test releases it, recording how many ran beside it. */
 function gate() {

@@ -1,4 +1,4 @@
-import { QueueFullError } from "./queue-full-error.ts";
+import { QueueFullError } from "./load-refusals.ts";
 
 export interface ConcurrencyLimiterOptions {
   /** Tasks running at once; no default. */
