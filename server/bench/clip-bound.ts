@@ -6,7 +6,7 @@ import { sha256Hex } from "../hashing/sha256.ts";
 import { cpuLine } from "../inference/cpu-features.ts";
 import { createRuntime } from "../runtime/runtime.ts";
 import { round } from "./stats.ts";
-import { syntheticJpegs } from "./synthetic-images.ts";
+import { syntheticJpegs } from "../inference/synthetic-images.ts";
 import { towerLatency } from "./tower-latency.ts";
 
 /**

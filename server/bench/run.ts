@@ -15,7 +15,7 @@ import { gemmCeiling } from "./gemm-ceiling.ts";
 import { measureMemory } from "./memory.ts";
 import { peerComparison } from "./peer/peer-comparison.ts";
 import { quantile, round, timeRuns } from "./stats.ts";
-import { syntheticJpegs } from "./synthetic-images.ts";
+import { syntheticJpegs } from "../inference/synthetic-images.ts";
 import { randomImages, towerLatency } from "./tower-latency.ts";
 
 /**

@@ -2,7 +2,7 @@ import { existsSync } from "node:fs";
 import { readdir, readFile } from "node:fs/promises";
 import { availableParallelism } from "node:os";
 import { join } from "node:path";
-import { syntheticJpegs } from "../bench/synthetic-images.ts";
+import { syntheticJpegs } from "./synthetic-images.ts";
 import type { ModelPack } from "../packs/load-pack.ts";
 import { inspectImage } from "../preprocess/decode-image.ts";
 import { preprocessImage } from "../preprocess/preprocess-image.ts";

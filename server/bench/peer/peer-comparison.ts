@@ -7,7 +7,7 @@ import { loadConfig } from "../../config.ts";
 import { type CpuFeatures, cpuFeatures, cpuLine } from "../../inference/cpu-features.ts";
 import { createRuntime } from "../../runtime/runtime.ts";
 import { round } from "../stats.ts";
-import { syntheticJpegs } from "../synthetic-images.ts";
+import { syntheticJpegs } from "../../inference/synthetic-images.ts";
 import { barChartSvg } from "./bar-chart-svg.ts";
 import { writeHfClipFolder } from "./hf-clip-folder.ts";
 import { installPeer } from "./install-peer.ts";
