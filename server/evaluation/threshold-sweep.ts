@@ -1,10 +1,10 @@
 import {
-  argmax,
   type Calibration,
   createEnsembleRule,
   type EnsembleRule,
   LEGACY_THRESHOLDS,
 } from "../calibration/index.ts";
+import { argMax } from "../math/vector-math.ts";
 import { decideRoute } from "../pipeline/route.ts";
 
 /** CNN confidences at or above which CLIP is skipped, tried by default. */
@@ -101,7 +101,7 @@ export function replay(
   const routing = { routes: rule.routes, priorityClasses };
   const reason = decideRoute(cnnTop, { vlm: "AUTO", labels: null }, routing);
   if (reason === null) return { label: top, routed: false };
-  return { label: argmax(rule.combine(image.cnn, image.clip).probabilities), routed: true };
+  return { label: argMax(rule.combine(image.cnn, image.clip).probabilities), routed: true };
 }
 
 /** The thresholds a service runs with: the operator's, else the pack's (calibrated or legacy). */

@@ -3,7 +3,7 @@ import type { EnsembleRule } from "../calibration/index.ts";
 import { UserError } from "../errors/user-error.ts";
 import type { PredictionStore } from "../feedback/prediction-store.ts";
 import type { Models } from "../inference/load-models.ts";
-import { softmax } from "../inference/vector-math.ts";
+import { softmax } from "../math/vector-math.ts";
 import { createConcurrencyLimiter } from "../load-control/concurrency-limiter.ts";
 import type { ImageLimits } from "../preprocess/decode-image.ts";
 import { withSpan, withSpanSync } from "../telemetry/tracing.ts";
