@@ -1,4 +1,4 @@
-import { sampleValue } from "./metrics-text.ts";
+import { sampleValue } from "../../server/telemetry/metrics-text.ts";
 
 /** The service's memory at one moment, from its own /metrics (prom-client's process metrics). */
 export interface MemorySample {

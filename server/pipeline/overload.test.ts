@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { beforeAll, describe, expect, it } from "vitest";
-import { sampleValue } from "../../loadtest/node/metrics-text.ts";
+import { sampleValue } from "../telemetry/metrics-text.ts";
 import {
   fromPixels,
   SOURCES,
