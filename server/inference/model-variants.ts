@@ -68,7 +68,7 @@ async function keyFor(pack: ModelPack, role: VariantRole, context: VariantContex
 }
 
 /** The choice measured earlier on this machine for this model, or null (then: configuration). */
-export async function storedVariant(
+async function storedVariant(
   pack: ModelPack,
   role: VariantRole,
   context: VariantContext,
