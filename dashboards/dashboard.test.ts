@@ -295,12 +295,12 @@ describe.skipIf(!hasPrometheus || !pack)("the dashboard against a real Prometheu
 
   it("counts CLIP invocations by the reason each answer gave", async () => {
     expect(said.reasons.size).toBeGreaterThanOrEqual(3);
-    expect(await counted(METRICS.vlmInvocations, "reason")).toEqual(said.reasons);
+    expect(await counted(METRICS.clipInvocations, "reason")).toEqual(said.reasons);
   });
 
   it("counts fallbacks by the cause each answer gave", async () => {
     expect(said.fallbacks.get("overloaded")).toBeGreaterThan(0);
-    expect(await counted(METRICS.vlmFallbacks, "cause")).toEqual(said.fallbacks);
+    expect(await counted(METRICS.clipFallbacks, "cause")).toEqual(said.fallbacks);
   });
 
   it("counts every answered image once, and every failed one by its code", async () => {

@@ -101,8 +101,8 @@ local latency = p.section('Latency', [
   ),
   p.timeSeries(
     'CLIP latency',
-    'p50, p95 and p99 of the CLIP second opinion per image, queue wait and compute included; embedding-cache hits count too and pull the quantiles down. The dashed line is the alert budget for p95 (%s s). From %s.' % [alerts.clipLatencyP95Seconds, m.vlmLatency],
-    percentiles(m.vlmLatency),
+    'p50, p95 and p99 of the CLIP second opinion per image, queue wait and compute included; embedding-cache hits count too and pull the quantiles down. The dashed line is the alert budget for p95 (%s s). From %s.' % [alerts.clipLatencyP95Seconds, m.clipLatency],
+    percentiles(m.clipLatency),
     unit='s',
     width=12,
     threshold=alerts.clipLatencyP95Seconds,
@@ -119,15 +119,15 @@ local latency = p.section('Latency', [
 local secondOpinion = p.section('CLIP second opinion', [
   p.timeSeries(
     'CLIP invocations by reason',
-    "Images per second routed to CLIP, by reason: low_confidence (CNN below the high threshold), priority_class, forced (client asked), custom_labels (the caller's own labels). Includes images that then fell back. From %s." % m.vlmInvocations,
-    [p.target(q.sumRate(m.vlmInvocations, ['reason']), '{{reason}}')],
+    "Images per second routed to CLIP, by reason: low_confidence (CNN below the high threshold), priority_class, forced (client asked), custom_labels (the caller's own labels). Includes images that then fell back. From %s." % m.clipInvocations,
+    [p.target(q.sumRate(m.clipInvocations, ['reason']), '{{reason}}')],
     unit='ops',
     width=12,
   ),
   p.timeSeries(
     'CLIP share of answered images',
-    'Share of answered images that asked CLIP for a second opinion, all reasons together. CLIP costs far more than the CNN, so this share drives capacity. From %s over the "ok" images of %s.' % [m.vlmInvocations, m.images],
-    [p.target('%s / %s' % [q.sumRate(m.vlmInvocations), q.sumRate(m.images, extra='result="ok"')], 'CLIP share')],
+    'Share of answered images that asked CLIP for a second opinion, all reasons together. CLIP costs far more than the CNN, so this share drives capacity. From %s over the "ok" images of %s.' % [m.clipInvocations, m.images],
+    [p.target('%s / %s' % [q.sumRate(m.clipInvocations), q.sumRate(m.images, extra='result="ok"')], 'CLIP share')],
     unit='percentunit',
     width=12,
   ),
@@ -155,8 +155,8 @@ local confidence = p.section('CNN confidence', [
 local accuracy = p.section('Accuracy from feedback', [
   p.timeSeries(
     'Accuracy delta (final − CNN)',
-    "Rolling accuracy of the final answers minus the CNN's alone, over the last FEEDBACK_WINDOW feedbacks: the whole fleet's with REDIS_URL (every replica shows the same value), else each replica's own. Above zero CLIP helps; below zero it hurts. Reads 0 until feedback arrives: check the feedback panel before trusting it. From %s." % m.vlmAccuracyDelta,
-    [p.target('max by (instance) (%s%s)' % [m.vlmAccuracyDelta, q.selector()], '{{instance}}')],
+    "Rolling accuracy of the final answers minus the CNN's alone, over the last FEEDBACK_WINDOW feedbacks: the whole fleet's with REDIS_URL (every replica shows the same value), else each replica's own. Above zero CLIP helps; below zero it hurts. Reads 0 until feedback arrives: check the feedback panel before trusting it. From %s." % m.clipAccuracyDelta,
+    [p.target('max by (instance) (%s%s)' % [m.clipAccuracyDelta, q.selector()], '{{instance}}')],
     unit='percentunit',
     width=12,
     threshold=0,
@@ -221,15 +221,15 @@ local caches = p.section('Caches', [
 local fallbacks = p.section('Fallbacks', [
   p.timeSeries(
     'Fallbacks by cause',
-    'Images per second that wanted CLIP but got the CNN answer alone, by cause: timeout (VLM_TIMEOUT_MS), error, overloaded (queue full), unavailable (circuit open or no CLIP in the pack). Never an error for the client. From %s.' % m.vlmFallbacks,
-    [p.target(q.sumRate(m.vlmFallbacks, ['cause']), '{{cause}}')],
+    'Images per second that wanted CLIP but got the CNN answer alone, by cause: timeout (VLM_TIMEOUT_MS), error, overloaded (queue full), unavailable (circuit open or no CLIP in the pack). Never an error for the client. From %s.' % m.clipFallbacks,
+    [p.target(q.sumRate(m.clipFallbacks, ['cause']), '{{cause}}')],
     unit='ops',
     width=12,
   ),
   p.timeSeries(
     'Fallback ratio',
     'Fallbacks over CLIP invocations: the share of second opinions that did not happen. The dashed line is the alert threshold (%s for 5 minutes).' % alerts.fallbackRatio,
-    [p.target('%s / %s' % [q.sumRate(m.vlmFallbacks), q.sumRate(m.vlmInvocations)], 'fallback ratio')],
+    [p.target('%s / %s' % [q.sumRate(m.clipFallbacks), q.sumRate(m.clipInvocations)], 'fallback ratio')],
     unit='percentunit',
     width=12,
     threshold=alerts.fallbackRatio,

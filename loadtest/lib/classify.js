@@ -46,7 +46,7 @@ const vlmUsed = new Rate("vlm_used");
 /** Answers whose CLIP image embedding came from the cache. */
 const cacheHits = new Rate("cache_hits");
 /** Answers where CLIP was wanted but the CNN answered alone (timeout, overload, breaker open). */
-const vlmFallbacks = new Rate("vlm_fallbacks");
+const clipFallbacks = new Rate("vlm_fallbacks");
 
 /**
  * k6 options for a named scenario; RATE, DURATION, P95_MS and P99_MS in the environment
@@ -130,7 +130,7 @@ export function classify() {
   if (ok && result) {
     vlmUsed.add(result.vlmUsed);
     cacheHits.add(result.cacheHit);
-    vlmFallbacks.add(result.fallback !== null);
+    clipFallbacks.add(result.fallback !== null);
   }
 }
 

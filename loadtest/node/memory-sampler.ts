@@ -1,4 +1,4 @@
-import { sampleValue } from "./metrics-text.ts";
+import { sampleValue } from "../../server/telemetry/metrics-text.ts";
 
 /** The service's memory at one moment, from its own /metrics (prom-client's process metrics). */
 export interface MemorySample {
@@ -18,7 +18,7 @@ export function memoryCsvRow(sample: MemorySample): string {
 }
 
 /** Reads /metrics once. Throws when a memory metric is missing: the series would be meaningless. */
-export async function readMemory(metricsUrl: string, tS: number): Promise<MemorySample> {
+async function readMemory(metricsUrl: string, tS: number): Promise<MemorySample> {
   const text = await (await fetch(metricsUrl)).text();
   const value = (name: string) => {
     const found = sampleValue(text, name);

@@ -1,3 +1,4 @@
+import { quantile } from "../../server/bench/stats.ts";
 import type { RateProfile, Scenario } from "../lib/scenarios.js";
 import { expectedRequests, profileDurationS } from "../lib/scenarios.js";
 import type { Outcome } from "./send-classify.ts";
@@ -58,10 +59,11 @@ export function summarize(
   const share = (count: number, of: number) => (of === 0 ? 0 : count / of);
   const errorRate = share(httpFailed + graphqlFailed + run.overflow, run.scheduled);
   const httpFailedRate = share(httpFailed, outcomes.length);
+  const at = (q: number) => (latencies.length === 0 ? 0 : quantile(latencies, q));
   const latencyMs = {
-    p50: percentile(latencies, 50),
-    p95: percentile(latencies, 95),
-    p99: percentile(latencies, 99),
+    p50: at(0.5),
+    p95: at(0.95),
+    p99: at(0.99),
     max: latencies.at(-1) ?? 0,
   };
   const { p95Ms, p99Ms, maxErrorRate } = scenario.thresholds;
@@ -128,12 +130,6 @@ export function describeProfile(profile: RateProfile): string {
   const steps = [profile.startRate];
   for (const { target } of profile.stages) if (target !== steps.at(-1)) steps.push(target);
   return `${steps.map(format).join(" → ")} req/s over ${duration}`;
-}
-
-/** Nearest-rank percentile of sorted values. */
-function percentile(sorted: Float64Array, p: number): number {
-  if (sorted.length === 0) return 0;
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? 0;
 }
 
 function judge(name: string, actual: number, limit: number): ThresholdResult {

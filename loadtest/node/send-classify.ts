@@ -4,7 +4,7 @@ import { multipartBody } from "../lib/multipart.js";
 import { SAMPLES, SAMPLES_DIR } from "../lib/request-mix.js";
 
 /** The sample folder of this checkout, found from this file rather than the working directory. */
-export const DEFAULT_SAMPLES_DIR = fileURLToPath(new URL(`../../${SAMPLES_DIR}/`, import.meta.url));
+const DEFAULT_SAMPLES_DIR = fileURLToPath(new URL(`../../${SAMPLES_DIR}/`, import.meta.url));
 
 /** Every sample of the mix, by file name. */
 export async function loadSamples(

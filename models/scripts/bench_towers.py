@@ -16,6 +16,8 @@ magnitudes even though the weights are random.
 import torch
 import torch.nn as nn
 
+from towers import CausalTextTower
+
 
 class QuickGELU(nn.Module):
     def forward(self, x):
@@ -102,7 +104,7 @@ class VisionTransformer(nn.Module):
         return self.proj(self.ln_post(x[:, 0]))
 
 
-class TextTransformer(nn.Module):
+class TextTransformer(CausalTextTower):
     def __init__(self, vocab_size=49408, context_length=77, width=512, layers=12, heads=8, mlp=2048,
                  embed_dim=512):
         super().__init__()
@@ -115,22 +117,7 @@ class TextTransformer(nn.Module):
         nn.init.normal_(self.positional_embedding, std=0.01)
         _init_blocks(self.blocks, width)
         nn.init.normal_(self.text_projection.weight, std=width ** -0.5)
-        mask = torch.full((context_length, context_length), float("-inf")).triu(1)
-        self.register_buffer("causal_mask", mask, persistent=False)
-        self.register_buffer("positions", torch.arange(context_length), persistent=False)
-
-    def forward(self, input_ids):
-        s = input_ids.shape[1]
-        x = self.token_embedding(input_ids) + self.positional_embedding[:s]
-        mask = self.causal_mask[:s, :s]
-        for blk in self.blocks:
-            x = blk(x, mask)
-        x = self.ln_final(x)
-        # The end token (49407) is the highest id: pool there. ArgMax on int32 (ONNX Runtime's
-        # CPU ArgMax has no int64 kernel), then a one-hot select, which exports to plain ops.
-        end = input_ids.to(torch.int32).argmax(-1)
-        pick = (self.positions[:s].unsqueeze(0) == end.unsqueeze(1)).to(x.dtype)
-        return self.text_projection((x * pick.unsqueeze(-1)).sum(1))
+        self._register_causal_buffers(context_length)
 
 
 def _conv_bn(cin, cout, k, stride, groups=1, act=True):

@@ -78,6 +78,17 @@ function stack(images) {
   return new ort.Tensor("float32", data, [images.length, 3, CROP, CROP]);
 }
 
+/** The rows of several model calls, end to end. */
+function concat(parts) {
+  const all = new Float32Array(parts.reduce((n, r) => n + r.length, 0));
+  let offset = 0;
+  for (const part of parts) {
+    all.set(part, offset);
+    offset += part.length;
+  }
+  return all;
+}
+
 const [command, ...args] = process.argv.slice(2);
 const flag = (name, fallback) => {
   const i = args.indexOf(name);
@@ -98,12 +109,7 @@ if (command === "photos") {
     const result = await s.run({ [inputName]: stack(imgs) }, [output]);
     rows.push(Float32Array.from(result[output].data));
   }
-  const all = new Float32Array(rows.reduce((n, r) => n + r.length, 0));
-  let offset = 0;
-  for (const r of rows) {
-    all.set(r, offset);
-    offset += r.length;
-  }
+  const all = concat(rows);
   writeFileSync(outPath, Buffer.from(all.buffer));
   console.log(JSON.stringify({ photos: files.length, values: all.length }));
 } else if (command === "text") {
@@ -119,12 +125,7 @@ if (command === "photos") {
     const result = await s.run({ input_ids: tensor }, ["text_embeds"]);
     parts.push(Float32Array.from(result.text_embeds.data));
   }
-  const all = new Float32Array(parts.reduce((n, r) => n + r.length, 0));
-  let offset = 0;
-  for (const p of parts) {
-    all.set(p, offset);
-    offset += p.length;
-  }
+  const all = concat(parts);
   writeFileSync(outPath, Buffer.from(all.buffer));
   console.log(JSON.stringify({ rows, values: all.length }));
 } else if (command === "batch") {

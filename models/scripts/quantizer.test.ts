@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { embedLabels } from "../../server/inference/label-embeddings.ts";
 import { loadModels, type Models } from "../../server/inference/load-models.ts";
-import { argMax, dot } from "../../server/inference/vector-math.ts";
+import { argMax, dot } from "../../server/math/vector-math.ts";
 import { loadPack } from "../../server/packs/load-pack.ts";
 import { decodeImage } from "../../server/pipeline/decode.ts";
 import { zeroShotScores } from "../../server/pipeline/zero-shot.ts";

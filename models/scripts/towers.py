@@ -103,17 +103,13 @@ class _Block(nn.Module):
         return x + self.proj(F.gelu(self.fc(self.ln_2(x))))
 
 
-class TextTower(nn.Module):
-    """Tiny causal transformer over BPE ids, pooled at the end token (argmax of the ids)."""
+class CausalTextTower(nn.Module):
+    """CLIP's text tower: token and position embeddings, causal transformer blocks, a final
+    LayerNorm, pooled at the end token and projected. A subclass builds `token_embedding`,
+    `positional_embedding`, `blocks` (each called as `block(x, mask)`), `ln_final` and
+    `text_projection`, initialises them, and calls `_register_causal_buffers`."""
 
-    def __init__(self, vocab_size, context_length=16, width=64, layers=2, heads=4, mlp=256, embed_dim=64):
-        super().__init__()
-        self.token_embedding = nn.Embedding(vocab_size, width)
-        self.positional_embedding = nn.Parameter(torch.randn(context_length, width) * 0.01)
-        nn.init.normal_(self.token_embedding.weight, std=0.02)
-        self.blocks = nn.ModuleList([_Block(width, heads, mlp) for _ in range(layers)])
-        self.ln_final = nn.LayerNorm(width)
-        self.text_projection = nn.Linear(width, embed_dim, bias=False)
+    def _register_causal_buffers(self, context_length):
         mask = torch.full((context_length, context_length), float("-inf")).triu(1)
         self.register_buffer("causal_mask", mask, persistent=False)
         self.register_buffer("positions", torch.arange(context_length), persistent=False)
@@ -125,11 +121,25 @@ class TextTower(nn.Module):
         for block in self.blocks:
             x = block(x, mask)
         x = self.ln_final(x)
-        # ArgMax on int32 (ONNX Runtime's ArgMax has no int64 kernel); the end token is the highest id.
+        # The end token is the highest id: pool there. ArgMax on int32 (ONNX Runtime's CPU
+        # ArgMax has no int64 kernel), then a one-hot select, which exports to plain ops.
         end = input_ids.to(torch.int32).argmax(-1)
         pick = (self.positions[:s].unsqueeze(0) == end.unsqueeze(1)).to(x.dtype)
-        pooled = (x * pick.unsqueeze(-1)).sum(1)
-        return self.text_projection(pooled)
+        return self.text_projection((x * pick.unsqueeze(-1)).sum(1))
+
+
+class TextTower(CausalTextTower):
+    """Tiny causal transformer over BPE ids, pooled at the end token (argmax of the ids)."""
+
+    def __init__(self, vocab_size, context_length=16, width=64, layers=2, heads=4, mlp=256, embed_dim=64):
+        super().__init__()
+        self.token_embedding = nn.Embedding(vocab_size, width)
+        self.positional_embedding = nn.Parameter(torch.randn(context_length, width) * 0.01)
+        nn.init.normal_(self.token_embedding.weight, std=0.02)
+        self.blocks = nn.ModuleList([_Block(width, heads, mlp) for _ in range(layers)])
+        self.ln_final = nn.LayerNorm(width)
+        self.text_projection = nn.Linear(width, embed_dim, bias=False)
+        self._register_causal_buffers(context_length)
 
 
 class LogitScale(nn.Module):

@@ -6,7 +6,7 @@ export type Incremental<T> = T | { [P in keyof T]?: P extends ' $fragmentName' |
 import type { DocumentTypeDecoration } from '@graphql-typed-document-node/core';
 /** How to classify. Every field has a default, so the whole argument is optional. */
 export type ClassifyOptions = {
-  /** Your own labels for zero-shot classification by CLIP (the text tower embeds them). The answer is then over these labels. */
+  /** Your own labels for zero-shot classification by CLIP (the text tower embeds them): 2 to CUSTOM_LABELS_MAX (default 256) distinct labels of 1 to 100 characters each, spaces at either end trimmed; not with vlm: OFF. The answer is then over these labels. */
   labels?: Array<string> | null | undefined;
   /** How many predictions to return (1–100). */
   topK?: number | null | undefined;

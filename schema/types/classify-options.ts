@@ -18,7 +18,7 @@ export const ClassifyOptionsInput = builder.inputType("ClassifyOptions", {
     labels: t.stringList({
       required: false,
       description:
-        "Your own labels for zero-shot classification by CLIP (the text tower embeds them). The answer is then over these labels.",
+        "Your own labels for zero-shot classification by CLIP (the text tower embeds them): 2 to CUSTOM_LABELS_MAX (default 256) distinct labels of 1 to 100 characters each, spaces at either end trimmed; not with vlm: OFF. The answer is then over these labels.",
     }),
   }),
 });

@@ -27,5 +27,3 @@ export function createTokenBucket(
     },
   };
 }
-
-export type TokenBucket = ReturnType<typeof createTokenBucket>;

@@ -78,8 +78,6 @@ export function createApiKeyGuard({ keys, defaultRate, onAdmitted, now }: ApiKey
   };
 }
 
-export type ApiKeyGuard = ReturnType<typeof createApiKeyGuard>;
-
 /** The start-up log line that says whether the API is open or which keys it takes. */
 export function describeAccessControl(keys: readonly ApiKeyEntry[]): string {
   if (keys.length === 0) {

@@ -2,13 +2,14 @@ import { readFile } from "node:fs/promises";
 import { availableParallelism } from "node:os";
 import { parseArgs } from "node:util";
 import { buildScenario } from "../../loadtest/lib/scenarios.js";
-import { sampleValue } from "../../loadtest/node/metrics-text.ts";
 import { runLoad } from "../../loadtest/node/open-model.ts";
 import { loadPhotos, type Photo, uniquePhoto } from "../../loadtest/node/photos.ts";
 import type { LoadReport } from "../../loadtest/node/report.ts";
 import { sendClassify } from "../../loadtest/node/send-classify.ts";
 import { startService } from "../../loadtest/node/service-process.ts";
 import { cpuLine } from "../inference/cpu-features.ts";
+import { METRICS } from "../telemetry/metric-names.ts";
+import { sampleValue } from "../telemetry/metrics-text.ts";
 import { quantile, round } from "./stats.ts";
 
 /**
@@ -260,19 +261,21 @@ async function serviceCpuTicks(): Promise<number> {
 
 async function meanDecodeMs(): Promise<number> {
   const text = await fetch(`${service.url}/metrics`).then((response) => response.text());
-  const sum = sampleValue(text, "image_decode_seconds_sum") ?? 0;
-  const count = sampleValue(text, "image_decode_seconds_count") ?? 0;
+  const sum = sampleValue(text, `${METRICS.decode}_sum`) ?? 0;
+  const count = sampleValue(text, `${METRICS.decode}_count`) ?? 0;
   return count === 0 ? 0 : round((1000 * sum) / count);
 }
+
+const THREAD_GROUPS = ["main", "cnn", "clip_vision", "clip_text", "image_decode", "other"];
 
 /** The service's CPU seconds by thread group, from its thread_cpu_seconds_total. */
 async function threadCpu(): Promise<Record<string, number>> {
   const text = await fetch(`${service.url}/metrics`).then((response) => response.text());
   const seconds: Record<string, number> = {};
-  for (const [, threads, value] of text.matchAll(
-    /^thread_cpu_seconds_total\{threads="([^"]+)"\} (\S+)$/gm,
-  ))
-    seconds[threads as string] = Number(value);
+  for (const threads of THREAD_GROUPS) {
+    const value = sampleValue(text, METRICS.threadCpu, { threads });
+    if (value !== null) seconds[threads] = value;
+  }
   return seconds;
 }
 

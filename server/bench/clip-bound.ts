@@ -4,9 +4,10 @@ import { parseArgs } from "node:util";
 import { loadConfig } from "../config.ts";
 import { sha256Hex } from "../hashing/sha256.ts";
 import { cpuLine } from "../inference/cpu-features.ts";
+import { syntheticJpegs } from "../inference/synthetic-images.ts";
 import { createRuntime } from "../runtime/runtime.ts";
+import { sampleValue } from "../telemetry/metrics-text.ts";
 import { round } from "./stats.ts";
-import { syntheticJpegs } from "./synthetic-images.ts";
 import { towerLatency } from "./tower-latency.ts";
 
 /**
@@ -89,12 +90,7 @@ const summary = {
 };
 // How CLIP's batcher spent the run: batch sizes and compute per batch, from /metrics' histograms.
 const metricsText = await runtime.metrics.registry.metrics();
-const sample = (name: string) =>
-  Number(
-    metricsText.match(
-      new RegExp(`^${name}\\{[^}]*model="clip_vision"[^}]*\\} (\\S+)$`, "m"),
-    )?.[1] ?? 0,
-  );
+const sample = (name: string) => sampleValue(metricsText, name, { model: "clip_vision" }) ?? 0;
 const batches = sample("inference_batch_size_count");
 const computeSeconds = sample("inference_compute_seconds_sum");
 const clipBatches = {

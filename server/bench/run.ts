@@ -6,7 +6,8 @@ import { parseArgs } from "node:util";
 import { createApp } from "../app.ts";
 import { loadConfig } from "../config.ts";
 import { sha256Hex } from "../hashing/sha256.ts";
-import { dot } from "../inference/vector-math.ts";
+import { syntheticJpegs } from "../inference/synthetic-images.ts";
+import { dot } from "../math/vector-math.ts";
 import { createRuntime, type Runtime } from "../runtime/runtime.ts";
 import { multipartRequest } from "../testing/multipart.ts";
 import { CLASSIFY } from "../testing/test-app.ts";
@@ -15,7 +16,6 @@ import { gemmCeiling } from "./gemm-ceiling.ts";
 import { measureMemory } from "./memory.ts";
 import { peerComparison } from "./peer/peer-comparison.ts";
 import { quantile, round, timeRuns } from "./stats.ts";
-import { syntheticJpegs } from "./synthetic-images.ts";
 import { randomImages, towerLatency } from "./tower-latency.ts";
 
 /**

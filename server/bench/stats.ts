@@ -1,7 +1,7 @@
-/** The q-quantile (0..1) of samples, by nearest rank. */
-export function quantile(samples: readonly number[], q: number): number {
+/** The q-quantile (0..1) of samples, by nearest rank; NaN for none. */
+export function quantile(samples: ArrayLike<number>, q: number): number {
   if (samples.length === 0) return Number.NaN;
-  const sorted = [...samples].sort((a, b) => a - b);
+  const sorted = Array.from(samples).sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] as number;
 }
 

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
+import { softmax } from "../math/log-space.ts";
 import type { Calibration } from "./calibration-schema.ts";
 import { createEnsembleRule } from "./create-ensemble-rule.ts";
 import { averageProbabilities, legacyCnnWeight } from "./legacy-ensemble.ts";
-import { softmax } from "./log-space.ts";
 
 function calibration(ensemble: Calibration["ensemble"]): Calibration {
   const accuracies = { cnn: 0.8, clip: 0.7, auto: 0.85, force: 0.84 };

@@ -1,7 +1,8 @@
+import { logSoftmax, type Scores, softmax } from "../math/log-space.ts";
+import { argMax } from "../math/vector-math.ts";
 import type { Calibration } from "./calibration-schema.ts";
 import { cnnWeightFor, ensembleScores } from "./ensemble-rules.ts";
 import { averageProbabilities, LEGACY_THRESHOLDS, legacyCnnWeight } from "./legacy-ensemble.ts";
-import { argmax, logSoftmax, type Scores, softmax } from "./log-space.ts";
 
 /** Thresholds set by the operator (environment), which win over the pack's. */
 export interface RoutingOverrides {
@@ -94,7 +95,7 @@ function legacyRule({
 }
 
 function confidenceOf(probabilities: Float64Array): CnnConfidence {
-  const top = argmax(probabilities);
+  const top = argMax(probabilities);
   return {
     probabilities: Float32Array.from(probabilities),
     top,

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { logSoftmax } from "../math/log-space.ts";
 import {
   type CalibratedImage,
   cnnWeightFor,
@@ -6,7 +7,6 @@ import {
   fitCnnWeight,
   fitConfidenceBands,
 } from "./ensemble-rules.ts";
-import { logSoftmax } from "./log-space.ts";
 
 function image(cnn: number[], clip: number[], label: number): CalibratedImage {
   const lp = logSoftmax(cnn);

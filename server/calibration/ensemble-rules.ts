@@ -1,5 +1,5 @@
+import { logSumExp } from "../math/log-space.ts";
 import type { EnsembleSpec } from "./calibration-schema.ts";
-import { logSumExp } from "./log-space.ts";
 
 /** One image as the ensemble sees it: both models' calibrated log-probabilities. */
 export interface CalibratedImage {

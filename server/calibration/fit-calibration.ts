@@ -1,3 +1,5 @@
+import { logSoftmax } from "../math/log-space.ts";
+import { argMax } from "../math/vector-math.ts";
 import type { EnsembleSpec } from "./calibration-schema.ts";
 import {
   accuracies,
@@ -17,7 +19,6 @@ import {
   WEIGHT_GRID,
 } from "./ensemble-rules.ts";
 import { checkShape, type LabelledScores } from "./labelled-scores.ts";
-import { argmax, logSoftmax } from "./log-space.ts";
 import { fitTemperature, type TemperatureRange } from "./temperature.ts";
 
 /** The ensemble rules a fit can produce. */
@@ -80,7 +81,7 @@ export function calibrateImages(
       cnn,
       clip: logSoftmax(data.clip[i] as ArrayLike<number>, temperatures.clip),
       label: data.labels[i] as number,
-      confidence: Math.exp(cnn[argmax(cnn)] as number),
+      confidence: Math.exp(cnn[argMax(cnn)] as number),
     };
   });
 }
@@ -94,9 +95,9 @@ export function outcomesOf(
     const weight = cnnWeightFor(ensemble, image.confidence);
     return {
       confidence: image.confidence,
-      cnnRight: argmax(image.cnn) === image.label,
-      clipRight: argmax(image.clip) === image.label,
-      ensembleRight: argmax(ensembleScores(image.cnn, image.clip, weight)) === image.label,
+      cnnRight: argMax(image.cnn) === image.label,
+      clipRight: argMax(image.clip) === image.label,
+      ensembleRight: argMax(ensembleScores(image.cnn, image.clip, weight)) === image.label,
     };
   });
 }

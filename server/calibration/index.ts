@@ -57,12 +57,4 @@ export {
 } from "./fit-calibration.ts";
 export { checkShape, type LabelledScores, subset } from "./labelled-scores.ts";
 export { averageProbabilities, LEGACY_THRESHOLDS, legacyCnnWeight } from "./legacy-ensemble.ts";
-export {
-  argmax,
-  LOG_PROB_FLOOR,
-  logSoftmax,
-  logSumExp,
-  type Scores,
-  softmax,
-} from "./log-space.ts";
 export { fitTemperature, meanNll, type TemperatureRange } from "./temperature.ts";

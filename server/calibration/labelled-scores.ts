@@ -1,4 +1,4 @@
-import type { Scores } from "./log-space.ts";
+import type { Scores } from "../math/log-space.ts";
 
 /**
  * What calibration is fitted from: for N labelled images, each model's scores over the same C

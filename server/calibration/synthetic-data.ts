@@ -1,5 +1,5 @@
+import { softmax } from "../math/log-space.ts";
 import type { LabelledScores } from "./labelled-scores.ts";
-import { softmax } from "./log-space.ts";
 import { gaussian, seededRandom } from "./seeded-random.ts";
 
 /** How a synthetic second model behaves. */

@@ -1,4 +1,4 @@
-import { LOG_PROB_FLOOR, logSumExp, type Scores } from "./log-space.ts";
+import { LOG_PROB_FLOOR, logSumExp, type Scores } from "../math/log-space.ts";
 
 /** Search range for a temperature; the defaults cover every model seen so far with room to spare. */
 export interface TemperatureRange {

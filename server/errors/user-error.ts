@@ -1,59 +1,43 @@
 import { GraphQLError } from "graphql";
 
 /**
- * Codes a client can branch on: its own mistakes, what the service refuses to take (limits,
- * access), and OVERLOADED / RATE_LIMITED (retry later). Anything else is a server fault, masked
- * by yoga.
+ * Codes a client can branch on, with their HTTP status: its own mistakes, what the service
+ * refuses to take (limits, access), and OVERLOADED / RATE_LIMITED (retry later). Anything else is
+ * a server fault, masked by yoga. `refused` marks the guards' codes: a request the service would
+ * not take, as opposed to an image it could not read.
  */
-export const userErrorCodes = [
-  "BAD_USER_INPUT",
-  "EMPTY_FILE",
-  "FILE_TOO_LARGE",
-  "INVALID_IMAGE",
-  "UNSUPPORTED_IMAGE_FORMAT",
-  "IMAGE_TOO_SMALL",
-  "IMAGE_TOO_LARGE",
-  "UNKNOWN_PREDICTION",
-  "UNKNOWN_LABEL",
-  "DUPLICATE_FEEDBACK",
-  "OVERLOADED",
-  "REQUEST_TOO_LARGE",
-  "TOO_MANY_FILES",
-  "TOO_MANY_FIELDS",
-  "FIELD_TOO_LARGE",
-  "TOO_MANY_IMAGES",
-  "QUERY_TOO_COMPLEX",
-  "CSRF_HEADER_REQUIRED",
-  "UNAUTHENTICATED",
-  "FORBIDDEN",
-  "RATE_LIMITED",
-] as const;
+const userErrors = {
+  BAD_USER_INPUT: { status: 400 },
+  EMPTY_FILE: { status: 400 },
+  FILE_TOO_LARGE: { status: 413, refused: true },
+  INVALID_IMAGE: { status: 400 },
+  UNSUPPORTED_IMAGE_FORMAT: { status: 415 },
+  IMAGE_TOO_SMALL: { status: 400 },
+  IMAGE_TOO_LARGE: { status: 413 },
+  UNKNOWN_PREDICTION: { status: 404 },
+  UNKNOWN_LABEL: { status: 400 },
+  DUPLICATE_FEEDBACK: { status: 409 },
+  OVERLOADED: { status: 503 },
+  REQUEST_TOO_LARGE: { status: 413, refused: true },
+  TOO_MANY_FILES: { status: 413, refused: true },
+  TOO_MANY_FIELDS: { status: 413, refused: true },
+  FIELD_TOO_LARGE: { status: 413, refused: true },
+  TOO_MANY_IMAGES: { status: 400, refused: true },
+  QUERY_TOO_COMPLEX: { status: 400, refused: true },
+  CSRF_HEADER_REQUIRED: { status: 403, refused: true },
+  UNAUTHENTICATED: { status: 401, refused: true },
+  FORBIDDEN: { status: 403, refused: true },
+  RATE_LIMITED: { status: 429, refused: true },
+} as const satisfies Record<string, { status: number; refused?: true }>;
 
-export type UserErrorCode = (typeof userErrorCodes)[number];
+export type UserErrorCode = keyof typeof userErrors;
 
-const httpStatusByCode: Record<UserErrorCode, number> = {
-  BAD_USER_INPUT: 400,
-  EMPTY_FILE: 400,
-  FILE_TOO_LARGE: 413,
-  INVALID_IMAGE: 400,
-  UNSUPPORTED_IMAGE_FORMAT: 415,
-  IMAGE_TOO_SMALL: 400,
-  IMAGE_TOO_LARGE: 413,
-  UNKNOWN_PREDICTION: 404,
-  UNKNOWN_LABEL: 400,
-  DUPLICATE_FEEDBACK: 409,
-  OVERLOADED: 503,
-  REQUEST_TOO_LARGE: 413,
-  TOO_MANY_FILES: 413,
-  TOO_MANY_FIELDS: 413,
-  FIELD_TOO_LARGE: 413,
-  TOO_MANY_IMAGES: 400,
-  QUERY_TOO_COMPLEX: 400,
-  CSRF_HEADER_REQUIRED: 403,
-  UNAUTHENTICATED: 401,
-  FORBIDDEN: 403,
-  RATE_LIMITED: 429,
-};
+export const userErrorCodes = Object.keys(userErrors) as readonly UserErrorCode[];
+
+/** The guards' codes: what requests_rejected_total counts. */
+export const refusalCodes: ReadonlySet<string> = new Set(
+  userErrorCodes.filter((code) => "refused" in userErrors[code]),
+);
 
 export interface UserErrorOptions {
   /** HTTP response headers, e.g. Retry-After (yoga sets them; they never show in the body). */
@@ -74,7 +58,7 @@ export class UserError extends GraphQLError {
       extensions: {
         ...options.extensions,
         code,
-        http: { status: httpStatusByCode[code], headers: options.headers },
+        http: { status: userErrors[code].status, headers: options.headers },
       },
     });
     this.code = code;

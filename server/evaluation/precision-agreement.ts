@@ -2,7 +2,7 @@ import { UserError } from "../errors/user-error.ts";
 import { createClipVision } from "../inference/clip-vision.ts";
 import type { ClipModels } from "../inference/load-models.ts";
 import { openOnnxModel } from "../inference/onnx-session.ts";
-import { dot } from "../inference/vector-math.ts";
+import { dot } from "../math/vector-math.ts";
 import type { ModelPack } from "../packs/load-pack.ts";
 import { decodeImage } from "../pipeline/decode.ts";
 import { topK } from "../pipeline/top-k.ts";

@@ -1,16 +1,16 @@
 import {
-  argmax,
   type Calibration,
   createEnsembleRule,
   type EnsembleRule,
   LEGACY_THRESHOLDS,
 } from "../calibration/index.ts";
+import { argMax } from "../math/vector-math.ts";
 import { decideRoute } from "../pipeline/route.ts";
 
 /** CNN confidences at or above which CLIP is skipped, tried by default. */
-export const HIGH_THRESHOLDS = [0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95];
+const HIGH_THRESHOLDS = [0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95];
 /** CNN confidences below which CLIP dominates the legacy ensemble, tried by default. */
-export const LOW_THRESHOLDS = [0.3, 0.4, 0.5, 0.6, 0.65, 0.7];
+const LOW_THRESHOLDS = [0.3, 0.4, 0.5, 0.6, 0.65, 0.7];
 
 /**
  * One image's full score vectors over the pack's labels (as `Classifier.scoreImages` gives them:
@@ -101,7 +101,7 @@ export function replay(
   const routing = { routes: rule.routes, priorityClasses };
   const reason = decideRoute(cnnTop, { vlm: "AUTO", labels: null }, routing);
   if (reason === null) return { label: top, routed: false };
-  return { label: argmax(rule.combine(image.cnn, image.clip).probabilities), routed: true };
+  return { label: argMax(rule.combine(image.cnn, image.clip).probabilities), routed: true };
 }
 
 /** The thresholds a service runs with: the operator's, else the pack's (calibrated or legacy). */

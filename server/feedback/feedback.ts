@@ -61,7 +61,7 @@ export function createFeedback(options: {
     // The CNN cannot answer a caller's own labels, so such feedback says nothing about CLIP's gain.
     if (!prediction.customLabels) {
       state = await window.add({ cnnRight: cnnCorrect, finalRight: finalCorrect });
-      metrics.vlmAccuracyDelta.set(state.delta);
+      metrics.clipAccuracyDelta.set(state.delta);
       outcome = cnnCorrect
         ? finalCorrect
           ? "both_right"

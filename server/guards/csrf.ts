@@ -7,11 +7,7 @@ import { UserError } from "../errors/user-error.ts";
  * sends a custom header after a CORS preflight. graphql-preflight is what this service's
  * docs and load tests send; the others are what common clients send already.
  */
-export const PREFLIGHT_HEADERS = [
-  "graphql-preflight",
-  "apollo-require-preflight",
-  "x-graphql-yoga-csrf",
-];
+const PREFLIGHT_HEADERS = ["graphql-preflight", "apollo-require-preflight", "x-graphql-yoga-csrf"];
 
 /**
  * CSRF prevention: a web page on another origin can make a browser POST multipart/form-data

@@ -4,7 +4,7 @@ import type { Plugin } from "graphql-yoga";
  * Request headers a web app may send: JSON or multipart bodies (content-type), the CSRF
  * preflight header multipart uploads need, and credentials for API keys.
  */
-export const CORS_ALLOWED_HEADERS = [
+const CORS_ALLOWED_HEADERS = [
   "content-type",
   "graphql-preflight",
   "authorization",

@@ -1,6 +1,6 @@
+import { l2Normalise } from "../math/vector-math.ts";
 import type { ClipTokenizer } from "../tokenizer/clip-tokenizer.ts";
 import { type OnnxModel, splitRows, type TensorData } from "./onnx-session.ts";
-import { l2Normalise } from "./vector-math.ts";
 
 /** CLIP's text tower: strings in, unit-length embeddings out. */
 export interface ClipTextModel {

@@ -1,6 +1,6 @@
+import { l2Normalise } from "../math/vector-math.ts";
 import type { PreprocessSpec } from "../preprocess/preprocessor-config.ts";
 import { type OnnxModel, splitRows, stackImages } from "./onnx-session.ts";
-import { l2Normalise } from "./vector-math.ts";
 
 /** CLIP's image tower: preprocessed images in, unit-length embeddings out. */
 export interface ClipVisionModel {

@@ -1,4 +1,4 @@
-import { LOG_PROB_FLOOR, logSoftmax } from "../calibration/index.ts";
+import { LOG_PROB_FLOOR, logSoftmax } from "../math/log-space.ts";
 import type { PreprocessSpec } from "../preprocess/preprocessor-config.ts";
 import { type OnnxModel, splitRows, stackImages } from "./onnx-session.ts";
 

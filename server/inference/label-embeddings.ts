@@ -2,8 +2,8 @@ import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
 import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { l2Normalise } from "../math/vector-math.ts";
 import type { ClipTextModel } from "./clip-text.ts";
-import { l2Normalise } from "./vector-math.ts";
 
 /** One unit-length text embedding per label, row-major, in label order. */
 export interface LabelEmbeddings {

@@ -2,6 +2,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { dot } from "../math/vector-math.ts";
 import { loadPack } from "../packs/load-pack.ts";
 import { copyPack } from "../testing/pack-copy.ts";
 import {
@@ -12,7 +13,6 @@ import {
 } from "../testing/shared-data.ts";
 import { embedLabels } from "./label-embeddings.ts";
 import { loadModels } from "./load-models.ts";
-import { dot } from "./vector-math.ts";
 
 const EMBEDDED = join(REPO_ROOT, "models/fashion-mnist");
 const options = { intraOpThreads: 1 };

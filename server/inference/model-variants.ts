@@ -2,13 +2,14 @@ import { existsSync } from "node:fs";
 import { readdir, readFile } from "node:fs/promises";
 import { availableParallelism } from "node:os";
 import { join } from "node:path";
-import { syntheticJpegs } from "../bench/synthetic-images.ts";
+import { argMax, matVec } from "../math/vector-math.ts";
 import type { ModelPack } from "../packs/load-pack.ts";
 import { inspectImage } from "../preprocess/decode-image.ts";
 import { preprocessImage } from "../preprocess/preprocess-image.ts";
 import { loadPreprocessorConfig } from "../preprocess/preprocessor-config.ts";
 import { type CpuFeatures, cpuFeatures, cpuLine } from "./cpu-features.ts";
 import { readLabelEmbeddings } from "./label-embeddings.ts";
+import { syntheticJpegs } from "./synthetic-images.ts";
 import {
   hashFiles,
   readStoredChoice,
@@ -20,7 +21,6 @@ import {
 } from "./variant-cache.ts";
 import { candidateVariants, chooseVariant, type Variant } from "./variant-choice.ts";
 import { runVariantTrials } from "./variant-trials.ts";
-import { argMax, matVec } from "./vector-math.ts";
 
 /** How a model runs, and whether that was measured on this machine or is the configuration. */
 export interface ModelVariant extends Variant {
@@ -68,7 +68,7 @@ async function keyFor(pack: ModelPack, role: VariantRole, context: VariantContex
 }
 
 /** The choice measured earlier on this machine for this model, or null (then: configuration). */
-export async function storedVariant(
+async function storedVariant(
   pack: ModelPack,
   role: VariantRole,
   context: VariantContext,

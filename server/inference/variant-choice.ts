@@ -37,7 +37,7 @@ export interface ExactnessBar {
   cosineMean: number;
 }
 
-export const DEFAULT_EXACTNESS: ExactnessBar = { top1Agreement: 0.995, cosineMean: 0.999 };
+const DEFAULT_EXACTNESS: ExactnessBar = { top1Agreement: 0.995, cosineMean: 0.999 };
 
 export interface VariantChoice {
   chosen: VariantTrial;
@@ -46,7 +46,7 @@ export interface VariantChoice {
 }
 
 /** Why a trial does not qualify as exact, or null when it does. */
-export function inexactReason(trial: VariantTrial, bar: ExactnessBar = DEFAULT_EXACTNESS) {
+function inexactReason(trial: VariantTrial, bar: ExactnessBar = DEFAULT_EXACTNESS) {
   if (trial.error) return `failed: ${trial.error}`;
   if (!(trial.top1Agreement >= bar.top1Agreement))
     return `top-1 agreement ${trial.top1Agreement.toFixed(4)} < ${bar.top1Agreement}`;

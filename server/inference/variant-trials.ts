@@ -1,6 +1,6 @@
+import { dot, l2Normalise } from "../math/vector-math.ts";
 import { openOnnxModel, stackImages } from "./onnx-session.ts";
 import type { Variant, VariantTrial } from "./variant-choice.ts";
-import { dot, l2Normalise } from "./vector-math.ts";
 
 export interface TrialOptions {
   /** Absolute path of a pack-relative file. */

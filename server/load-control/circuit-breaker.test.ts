@@ -1,9 +1,8 @@
 import { describe, expect, it, vi } from "vitest";
-import { DeadlineUnmeetableError } from "../scheduling/deadline-plan.ts";
 import { createDynamicBatcher } from "../scheduling/dynamic-batcher.ts";
 import { createLatencyModel } from "../scheduling/latency-model.ts";
 import { createCircuitBreaker } from "./circuit-breaker.ts";
-import { QueueFullError } from "./queue-full-error.ts";
+import { DeadlineUnmeetableError, QueueFullError } from "./load-refusals.ts";
 
 function manualClock(start = 1_000) {
   let time = start;

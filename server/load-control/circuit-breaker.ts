@@ -1,5 +1,4 @@
-import { DeadlineUnmeetableError } from "../scheduling/deadline-plan.ts";
-import { QueueFullError } from "./queue-full-error.ts";
+import { isLoadRefusal } from "./load-refusals.ts";
 
 export type CircuitState = "closed" | "open" | "half-open";
 
@@ -24,7 +23,7 @@ export interface CircuitBreakerOptions {
  * busy model into an unused one. Everything else, a hang included, is a fault.
  */
 export function isFault(error: unknown): boolean {
-  return !(error instanceof QueueFullError || error instanceof DeadlineUnmeetableError);
+  return !isLoadRefusal(error);
 }
 
 export interface CircuitBreaker {

@@ -1,4 +1,4 @@
-import { QueueFullError } from "./queue-full-error.ts";
+import { QueueFullError } from "./load-refusals.ts";
 
 export interface ConcurrencyLimiterOptions {
   /** Tasks running at once; no default. */
@@ -14,8 +14,6 @@ export interface ConcurrencyLimiter {
   readonly active: number;
   /** Tasks waiting for a slot. */
   readonly waiting: number;
-  /** The most tasks that ever ran at once: what a test checks the bound against. */
-  readonly peakActive: number;
 }
 
 /**
@@ -28,7 +26,6 @@ export function createConcurrencyLimiter(options: ConcurrencyLimiterOptions): Co
     throw new Error(`concurrency must be a positive integer, got ${concurrency}`);
   }
   let active = 0;
-  let peakActive = 0;
   const queue: (() => void)[] = [];
 
   function release() {
@@ -45,7 +42,6 @@ export function createConcurrencyLimiter(options: ConcurrencyLimiterOptions): Co
         if (queue.length >= maxQueue) throw new QueueFullError(maxQueue);
         await new Promise<void>((resolve) => queue.push(resolve));
       }
-      peakActive = Math.max(peakActive, active);
       try {
         return await task();
       } finally {
@@ -57,9 +53,6 @@ export function createConcurrencyLimiter(options: ConcurrencyLimiterOptions): Co
     },
     get waiting() {
       return queue.length;
-    },
-    get peakActive() {
-      return peakActive;
     },
   };
 }

@@ -71,7 +71,7 @@ export function withResultCache(
     metrics.images.inc({ result: "ok" });
     metrics.cnnConfidence.observe(cached.cnn.top.score);
     metrics.predictions.inc({ label: options.labels ? "(custom labels)" : cached.top.label });
-    if (cached.vlmReason) metrics.vlmInvocations.inc({ reason: cached.vlmReason.toLowerCase() });
+    if (cached.vlmReason) metrics.clipInvocations.inc({ reason: cached.vlmReason.toLowerCase() });
     return {
       ...cached,
       id: randomUUID(),

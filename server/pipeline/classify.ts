@@ -3,8 +3,8 @@ import type { EnsembleRule } from "../calibration/index.ts";
 import { UserError } from "../errors/user-error.ts";
 import type { PredictionStore } from "../feedback/prediction-store.ts";
 import type { Models } from "../inference/load-models.ts";
-import { softmax } from "../inference/vector-math.ts";
 import { createConcurrencyLimiter } from "../load-control/concurrency-limiter.ts";
+import { softmax } from "../math/vector-math.ts";
 import type { ImageLimits } from "../preprocess/decode-image.ts";
 import { withSpan, withSpanSync } from "../telemetry/tracing.ts";
 import { createCustomLabelSets } from "./custom-label-sets.ts";
@@ -346,13 +346,13 @@ export function createClassifier(deps: ClassifierDeps) {
     // Callers' own labels are free text: one series each would let clients explode cardinality.
     metrics.predictions.inc({ label: request.labels ? "(custom labels)" : answer.top.label });
     if (answer.vlmReason) {
-      metrics.vlmInvocations.inc({ reason: answer.vlmReason.toLowerCase() });
+      metrics.clipInvocations.inc({ reason: answer.vlmReason.toLowerCase() });
       // Model time only: cache hits would pull the percentiles towards zero.
       if (answer.timings.vlmMs !== null && !answer.cacheHit) {
-        metrics.vlmLatency.observe(answer.timings.vlmMs / 1000);
+        metrics.clipLatency.observe(answer.timings.vlmMs / 1000);
       }
     }
-    if (answer.fallback) metrics.vlmFallbacks.inc({ cause: answer.fallback.toLowerCase() });
+    if (answer.fallback) metrics.clipFallbacks.inc({ cause: answer.fallback.toLowerCase() });
   }
 
   return { classifyImages, scoreImages, rule, models, steps, customLabelSets, decodeSlots };

@@ -28,5 +28,3 @@ export function createCustomLabelSets(templates: readonly string[], maxSets = 64
     },
   };
 }
-
-export type CustomLabelSets = ReturnType<typeof createCustomLabelSets>;

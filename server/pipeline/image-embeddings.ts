@@ -1,7 +1,7 @@
 import type { CacheLevel, CoalescingCache } from "../cache/coalescing-cache.ts";
 import type { CircuitBreaker } from "../load-control/circuit-breaker.ts";
-import { QueueFullError } from "../load-control/queue-full-error.ts";
-import { DeadlineUnmeetableError, type DynamicBatcher } from "../scheduling/dynamic-batcher.ts";
+import { isLoadRefusal } from "../load-control/load-refusals.ts";
+import type { DynamicBatcher } from "../scheduling/dynamic-batcher.ts";
 import { withSpan } from "../telemetry/tracing.ts";
 import type { Fallback } from "./types.ts";
 import { TimeoutError, withTimeout } from "./with-timeout.ts";
@@ -97,9 +97,7 @@ export function createImageEmbedder({
 export type ImageEmbedder = ReturnType<typeof createImageEmbedder>;
 
 function fallbackFor(error: unknown): Fallback {
-  if (error instanceof QueueFullError || error instanceof DeadlineUnmeetableError) {
-    return "OVERLOADED";
-  }
+  if (isLoadRefusal(error)) return "OVERLOADED";
   if (error instanceof TimeoutError) return "TIMEOUT";
   return "ERROR";
 }

@@ -143,5 +143,3 @@ export function createModelSteps({
   metrics.sources.cacheBytes = () => ({ image_embedding: embeddingCache.bytes });
   return { cnn, clipVision, embedImage, embeddingCache, breaker, watchBatches };
 }
-
-export type ModelSteps = ReturnType<typeof createModelSteps>;

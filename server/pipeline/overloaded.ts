@@ -1,5 +1,5 @@
 import { UserError } from "../errors/user-error.ts";
-import { QueueFullError } from "../load-control/queue-full-error.ts";
+import { QueueFullError } from "../load-control/load-refusals.ts";
 
 /**
  * `work`, with a full queue in front of a step the answer needs (decode, CNN) turned into the

@@ -96,7 +96,7 @@ export function createResultCache({
  * (AUTO and FORCE answer alike), and their order changes no score (only which of two exactly
  * equal scores is listed first), so they are sorted. Hashed: a label set may be long.
  */
-export function optionsDigest(options: ClassifyOptions): string {
+function optionsDigest(options: ClassifyOptions): string {
   const normalised = options.labels
     ? { topK: options.topK, labels: [...options.labels].sort() }
     : { topK: options.topK, vlm: options.vlm };

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { LabelEmbeddings } from "../inference/label-embeddings.ts";
-import { l2Normalise } from "../inference/vector-math.ts";
+import { l2Normalise } from "../math/vector-math.ts";
 import { zeroShotScores } from "./zero-shot.ts";
 
 // Three unit-length label embeddings in 4 dimensions, row-major.

@@ -1,5 +1,5 @@
 import type { LabelEmbeddings } from "../inference/label-embeddings.ts";
-import { matVec, softmax } from "../inference/vector-math.ts";
+import { matVec, softmax } from "../math/vector-math.ts";
 
 /** CLIP's zero-shot logits: logitScale · cosine(image, each label). */
 export function zeroShotLogits(

@@ -45,7 +45,7 @@ export interface RedisConnection {
 }
 
 /** Keys of every replica of this service, so one Redis can also hold other data. */
-export const KEY_PREFIX = "vision-classify:";
+const KEY_PREFIX = "vision-classify:";
 
 // Timeouts in a row after which the socket is dropped and reconnected: a Redis that stopped
 // answering (paused, swapping, half-open TCP) looks connected until then, costing every

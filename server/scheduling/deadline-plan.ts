@@ -8,21 +8,6 @@
  * deadline order anyway.
  */
 
-/** An item cannot finish before its deadline even if it ran alone next; refused before compute. */
-export class DeadlineUnmeetableError extends Error {
-  override readonly name = "DeadlineUnmeetableError";
-
-  constructor(
-    /** When the item would finish at the earliest, on the batcher's clock. */
-    readonly expectedFinish: number,
-    readonly deadline: number,
-  ) {
-    super(
-      `cannot finish before its deadline (expected ${Math.round(expectedFinish - deadline)} ms late)`,
-    );
-  }
-}
-
 /** Expected compute milliseconds of one call of `size` items; 0 while nothing is measured. */
 export type Estimate = (size: number) => number;
 

@@ -1,8 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { DeadlineUnmeetableError } from "../load-control/load-refusals.ts";
 import {
   type BatchStats,
   createDynamicBatcher,
-  DeadlineUnmeetableError,
   type Overrun,
   type Rejection,
 } from "./dynamic-batcher.ts";

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { QueueFullError } from "../load-control/queue-full-error.ts";
+import { QueueFullError } from "../load-control/load-refusals.ts";
 import { type BatchStats, createDynamicBatcher } from "./dynamic-batcher.ts";
 
 interface Call<I, O> {

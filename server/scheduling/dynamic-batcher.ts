@@ -1,4 +1,4 @@
-import { QueueFullError } from "../load-control/queue-full-error.ts";
+import { DeadlineUnmeetableError, QueueFullError } from "../load-control/load-refusals.ts";
 
 /**
  * Process-wide dynamic batcher: merges work from concurrent requests into one model call, as
@@ -26,11 +26,10 @@ import { QueueFullError } from "../load-control/queue-full-error.ts";
  * in `deadline-plan.ts`; the queue stays first-in, first-out (why: see there).
  */
 
-import { DeadlineUnmeetableError, nextBatch, planLast } from "./deadline-plan.ts";
+import { nextBatch, planLast } from "./deadline-plan.ts";
 import { createLatencyModel, type LatencyModel } from "./latency-model.ts";
 import { createOverrunWatchdog, type Overrun } from "./overrun-watchdog.ts";
 
-export { DeadlineUnmeetableError } from "./deadline-plan.ts";
 export type { Overrun } from "./overrun-watchdog.ts";
 
 export interface BatchStats {

@@ -4,17 +4,17 @@
  */
 export const METRICS = {
   /** CLIP second opinions, by why they were asked (low_confidence, priority_class, forced, custom_labels). */
-  vlmInvocations: "vlm_invocations_total",
+  clipInvocations: "vlm_invocations_total",
   /** Time CLIP took for a request, queue and compute included (histogram). */
-  vlmLatency: "vlm_latency_seconds",
+  clipLatency: "vlm_latency_seconds",
   /** The CNN's top-1 probability per image (histogram). */
   cnnConfidence: "cnn_confidence",
   /** Rolling accuracy of the final answers minus the CNN's, over the last N feedbacks (gauge). */
-  vlmAccuracyDelta: "vlm_accuracy_delta",
+  clipAccuracyDelta: "vlm_accuracy_delta",
   /** Feedback received, by outcome (both_right, cnn_right_only, final_right_only, both_wrong). */
   feedback: "feedback_total",
   /** Answers where CLIP was wanted but the CNN answered alone, by cause. */
-  vlmFallbacks: "vlm_fallbacks_total",
+  clipFallbacks: "vlm_fallbacks_total",
   /** Images per model call (histogram), by model. */
   batchSize: "inference_batch_size",
   /** Time an item waited in a batcher queue (histogram), by model. */

@@ -34,14 +34,14 @@ export function createMetrics(registry: Registry) {
   return {
     registry,
     sources,
-    vlmInvocations: new Counter({
-      name: METRICS.vlmInvocations,
+    clipInvocations: new Counter({
+      name: METRICS.clipInvocations,
       help: "CLIP second opinions by reason.",
       labelNames: ["reason"],
       registers,
     }),
-    vlmLatency: new Histogram({
-      name: METRICS.vlmLatency,
+    clipLatency: new Histogram({
+      name: METRICS.clipLatency,
       help: "CLIP time per request, queue included.",
       buckets: SECONDS,
       registers,
@@ -52,8 +52,8 @@ export function createMetrics(registry: Registry) {
       buckets: PROBABILITY,
       registers,
     }),
-    vlmAccuracyDelta: new Gauge({
-      name: METRICS.vlmAccuracyDelta,
+    clipAccuracyDelta: new Gauge({
+      name: METRICS.clipAccuracyDelta,
       help: "Rolling accuracy of final answers minus the CNN's, from feedback.",
       registers,
       async collect() {
@@ -67,8 +67,8 @@ export function createMetrics(registry: Registry) {
       labelNames: ["outcome"],
       registers,
     }),
-    vlmFallbacks: new Counter({
-      name: METRICS.vlmFallbacks,
+    clipFallbacks: new Counter({
+      name: METRICS.clipFallbacks,
       help: "CNN-only answers where CLIP was wanted, by cause.",
       labelNames: ["cause"],
       registers,

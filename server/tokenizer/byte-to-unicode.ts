@@ -15,13 +15,3 @@ function buildTable(): string[] {
   }
   return table;
 }
-
-/** The characters in table order (printable ranges first), which is the order of vocabulary ids 0–255. */
-export function byteCharsInVocabOrder(): string[] {
-  const printable: string[] = [];
-  const shifted: string[] = [];
-  for (const ch of BYTE_TO_UNICODE) {
-    ((ch.codePointAt(0) ?? 0) < 256 ? printable : shifted).push(ch);
-  }
-  return [...printable, ...shifted];
-}

@@ -2,8 +2,18 @@ import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { beforeAll, describe, expect, it } from "vitest";
-import { byteCharsInVocabOrder } from "./byte-to-unicode.ts";
+import { BYTE_TO_UNICODE } from "./byte-to-unicode.ts";
 import { type ClipTokenizer, createClipTokenizer, loadClipTokenizer } from "./clip-tokenizer.ts";
+
+/** The characters in table order (printable ranges first), which is the order of vocabulary ids 0–255. */
+function byteCharsInVocabOrder(): string[] {
+  const printable: string[] = [];
+  const shifted: string[] = [];
+  for (const ch of BYTE_TO_UNICODE) {
+    ((ch.codePointAt(0) ?? 0) < 256 ? printable : shifted).push(ch);
+  }
+  return [...printable, ...shifted];
+}
 
 interface GoldenCase {
   text: string;

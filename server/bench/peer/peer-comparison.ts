@@ -5,9 +5,9 @@ import { basename, join, resolve } from "node:path";
 import { promisify } from "node:util";
 import { loadConfig } from "../../config.ts";
 import { type CpuFeatures, cpuFeatures, cpuLine } from "../../inference/cpu-features.ts";
+import { syntheticJpegs } from "../../inference/synthetic-images.ts";
 import { createRuntime } from "../../runtime/runtime.ts";
 import { round } from "../stats.ts";
-import { syntheticJpegs } from "../synthetic-images.ts";
 import { barChartSvg } from "./bar-chart-svg.ts";
 import { writeHfClipFolder } from "./hf-clip-folder.ts";
 import { installPeer } from "./install-peer.ts";
@@ -162,8 +162,6 @@ export async function peerComparison(options: PeerComparisonOptions) {
   await writeFile(join(outDir, "peer-comparison.svg"), chart(summary, cpu));
   return { summary, table: table(summary) };
 }
-
-export type PeerComparison = NonNullable<Awaited<ReturnType<typeof peerComparison>>>;
 
 function summarise({
   cpu,

@@ -1,5 +1,5 @@
 import { embedLabels, type LabelEmbeddings } from "../../inference/label-embeddings.ts";
-import { argMax } from "../../inference/vector-math.ts";
+import { argMax } from "../../math/vector-math.ts";
 import { decodeImage } from "../../pipeline/decode.ts";
 import { zeroShotScores } from "../../pipeline/zero-shot.ts";
 import type { Runtime } from "../../runtime/runtime.ts";

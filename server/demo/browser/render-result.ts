@@ -9,7 +9,7 @@ export type BatchItem = ClassifyBatchMutation["classifyBatch"][number];
 type Child = Node | string | null;
 
 /** An element with a class and children; text goes in as text, never as HTML. */
-export function el<K extends keyof HTMLElementTagNameMap>(
+function el<K extends keyof HTMLElementTagNameMap>(
   tag: K,
   className: string | null,
   ...children: Child[]

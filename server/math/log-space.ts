@@ -37,15 +37,6 @@ export function logSumExp(values: Scores): number {
   return max + Math.log(sum);
 }
 
-/** Index of the largest value; the first one on ties. */
-export function argmax(values: Scores): number {
-  let best = 0;
-  for (let i = 1; i < values.length; i++) {
-    if ((values[i] as number) > (values[best] as number)) best = i;
-  }
-  return best;
-}
-
 function maxOf(values: Scores): number {
   let max = Number.NEGATIVE_INFINITY;
   for (let i = 0; i < values.length; i++) max = Math.max(max, values[i] as number);

@@ -1,0 +1,24 @@
+/**
+ * The value of a sample in Prometheus' text exposition format (what /metrics serves): the first
+ * line of metric `name` whose labels include every one of `labels`, e.g.
+ * `process_resident_memory_bytes 52428800` or `inference_batch_size_count{model="cnn"} 12`;
+ * null when there is none.
+ */
+export function sampleValue(
+  exposition: string,
+  name: string,
+  labels: Readonly<Record<string, string>> = {},
+): number | null {
+  for (const line of exposition.split("\n")) {
+    if (!line.startsWith(name)) continue;
+    const match = /^([^\s{]+)(?:\{(.*)\})? (\S+)/.exec(line);
+    if (!match || match[1] !== name) continue;
+    const found = new Map(
+      Array.from((match[2] ?? "").matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g), ([, k, v]) => [k, v]),
+    );
+    if (Object.entries(labels).every(([key, value]) => found.get(key) === value)) {
+      return Number(match[3]);
+    }
+  }
+  return null;
+}
