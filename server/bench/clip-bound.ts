@@ -7,7 +7,7 @@ import { cpuLine } from "../inference/cpu-features.ts";
 import { syntheticJpegs } from "../inference/synthetic-images.ts";
 import { createRuntime } from "../runtime/runtime.ts";
 import { sampleValue } from "../telemetry/metrics-text.ts";
-import { round } from "./stats.ts";
+import { quantile, round } from "./stats.ts";
 import { towerLatency } from "./tower-latency.ts";
 
 /**
@@ -72,7 +72,6 @@ await Promise.all(
 );
 const elapsed = (performance.now() - started) / 1000;
 const clipRate = outcomes.clip / elapsed;
-latencies.sort((a, b) => a - b);
 const summary = {
   cpu: cpuLine(),
   threads: runtime.config.threads,
@@ -84,8 +83,8 @@ const summary = {
   outcomes,
   clipAnswersPerSecond: round(clipRate, 2),
   ratioToRawBest: round(clipRate / rawBest, 3),
-  p50Ms: round(latencies[Math.floor(latencies.length * 0.5)] ?? 0),
-  p95Ms: round(latencies[Math.floor(latencies.length * 0.95)] ?? 0),
+  p50Ms: round(quantile(latencies, 0.5)),
+  p95Ms: round(quantile(latencies, 0.95)),
   breaker: runtime.classifier.steps.breaker?.state ?? "none",
 };
 // How CLIP's batcher spent the run: batch sizes and compute per batch, from /metrics' histograms.
