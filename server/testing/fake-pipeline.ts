@@ -1,5 +1,6 @@
 import { Registry } from "prom-client";
 import { createEnsembleRule } from "../calibration/index.ts";
+import type { Config } from "../config.ts";
 import { createPredictionStore } from "../feedback/prediction-store.ts";
 import { sha256Hex } from "../hashing/sha256.ts";
 import type { Models } from "../inference/load-models.ts";
@@ -14,9 +15,9 @@ import { solidPng } from "./image-fixtures.ts";
 
 const LABELS = ["cat", "dog", "fox"];
 const DIM = 4;
-/** A 4×4 input with no resize or crop: sharp's real decode, at the smallest cost. */
+/** A 4×4 input, whatever the image's size: sharp's real decode, at the smallest cost. */
 const SPEC: PreprocessSpec = {
-  resize: null,
+  resize: { height: 4, width: 4 },
   crop: null,
   kernel: "cubic",
   rescale: 1 / 255,
@@ -24,6 +25,16 @@ const SPEC: PreprocessSpec = {
   std: [1, 1, 1],
   outputSize: { width: 4, height: 4 },
 };
+
+const SETTINGS = {
+  limits: { maxPixels: 1_000_000, maxSide: 4096, minSide: 1 },
+  decode: { concurrency: 4, queueMax: 64 },
+  batching: { maxBatchSize: 8, maxWaitMs: 0, cnnQueueMax: 64, clipQueueMax: 64 },
+  breaker: { failures: 5, resetMs: 1000 },
+  clipTimeoutMs: 5000,
+} as const;
+
+const VARIANT = { precision: "fp32", threads: 1, exactInt8: false, source: "configured" } as const;
 
 /** One unit vector per label: an image embedding equal to a row scores that label highest. */
 const labelRow = (i: number) => Float32Array.from({ length: DIM }, (_, j) => (i === j ? 1 : 0));
@@ -39,7 +50,21 @@ export interface FakePipelineOptions {
   modelVersion?: string;
   /** CLIP's input differs from the CNN's (another normalisation); default the same. */
   clipSpec?: PreprocessSpec;
+  /**
+   * The service's settings the pipeline reads (image limits, decode slots, batching, CLIP's
+   * timeout and breaker), e.g. a test config's; default small, fast ones.
+   */
+  settings?: Pick<Config, "limits" | "decode" | "batching" | "breaker" | "clipTimeoutMs">;
 }
+
+/** What the service reports about a fake model file: a name in the pack folder, no session. */
+const modelFile = (name: string, version: string) => ({
+  sha256: `${name}-${version}`,
+  path: `fake/${name}.onnx`,
+  inputNames: ["pixel_values"],
+  outputNames: [name === "text" ? "text_embeds" : "logits"],
+  loadSeconds: 0,
+});
 
 /**
  * The real pipeline (createClassifier) on fake models: real sharp decodes of tiny images,
@@ -52,17 +77,18 @@ export function createFakePipeline(options: FakePipelineOptions = {}) {
   const version = options.modelVersion ?? "v1";
   const pack = {
     name: "fake",
+    dir: "fake",
     labels: LABELS,
     templates: ["{}"],
     manifest: { name: "fake", version },
   } as unknown as ModelPack;
   const models = {
     pack,
-    cnn: { model: { sha256: `cnn-${version}` }, preprocess: SPEC },
+    cnn: { model: modelFile("cnn", version), preprocess: SPEC },
     clip: {
-      vision: { model: { sha256: `vision-${version}` }, preprocess: options.clipSpec ?? SPEC },
+      vision: { model: modelFile("vision", version), preprocess: options.clipSpec ?? SPEC },
       text: {
-        model: { sha256: `text-${version}` },
+        model: modelFile("text", version),
         // A caller's label i embeds as the pack's label i: custom sets score like the pack's.
         embed: async (texts: readonly string[]) => texts.map((_, i) => labelRow(i % DIM)),
       },
@@ -75,11 +101,16 @@ export function createFakePipeline(options: FakePipelineOptions = {}) {
       labelEmbeddingsSource: "pack",
     },
     clipUnavailableReason: null,
+    variants: {
+      cnn: { ...VARIANT, file: "cnn.onnx" },
+      clipVision: { ...VARIANT, file: "vision.onnx" },
+    },
   } as unknown as Models;
   const routing: AnswerSettings = { high: 0.85, low: 0.65, priorityClasses: new Set() };
   const metrics = createMetrics(new Registry());
   const predictions = createPredictionStore({ maxEntries: 1000, ttlMs: 60_000 });
   const runCnn = options.runCnn ?? (() => Promise.resolve(cnnScores));
+  const settings = options.settings ?? SETTINGS;
   const classifier = createClassifier({
     models,
     runners: {
@@ -90,17 +121,13 @@ export function createFakePipeline(options: FakePipelineOptions = {}) {
       // Unused: CLIP's step is the fake embedder below.
       clipVision: (tensors) => Promise.resolve(tensors.map(() => labelRow(1))),
     },
-    batching: { maxBatchSize: 8, maxWaitMs: 0, cnnQueueMax: 64, clipQueueMax: 64 },
+    batching: settings.batching,
     embeddingCache: { maxBytes: 0, modelKey: "fake" },
-    breaker: { failures: 5, resetMs: 1000 },
+    breaker: settings.breaker,
     rule: createEnsembleRule(null, { high: 0.85, low: 0.65 }),
     priorityClasses: routing.priorityClasses,
-    decode: {
-      limits: { maxPixels: 1_000_000, maxSide: 4096, minSide: 1 },
-      concurrency: 4,
-      queueMax: 64,
-    },
-    clipTimeoutMs: 5000,
+    decode: { limits: settings.limits, ...settings.decode },
+    clipTimeoutMs: settings.clipTimeoutMs,
     metrics,
     predictions,
   });
