@@ -8,6 +8,7 @@ import type { ModelPack } from "../packs/load-pack.ts";
 import type { AnswerSettings } from "../pipeline/answer-fingerprint.ts";
 import { type Classifier, createClassifier } from "../pipeline/classify.ts";
 import type { EmbeddingOutcome, ImageEmbedder } from "../pipeline/image-embeddings.ts";
+import type { ModelRunner } from "../pipeline/model-runner.ts";
 import type { Classification, ClassifyOptions, ImageInput } from "../pipeline/types.ts";
 import type { PreprocessSpec } from "../preprocess/preprocessor-config.ts";
 import { createMetrics } from "../telemetry/metrics.ts";
@@ -46,6 +47,13 @@ export interface FakePipelineOptions {
   runCnn?: (tensor: Float32Array) => Promise<Float32Array>;
   /** Replaces CLIP's embedder, e.g. to make it fall back; default embeds as "dog". */
   embed?: (tensor: Float32Array) => Promise<EmbeddingOutcome>;
+  /**
+   * CLIP's vision tower as a batch runner, with CLIP's real step in front of it (embedding
+   * cache, batcher, breaker); `embed` is then not used. Default: the step is replaced whole.
+   */
+  runClip?: ModelRunner;
+  /** The embedding cache's size when `runClip` is given; default 0 (off). */
+  embeddingCacheBytes?: number;
   /** Names the models' files: change it to stand for another pack version. Default "v1". */
   modelVersion?: string;
   /** CLIP's input differs from the CNN's (another normalisation); default the same. */
@@ -71,7 +79,9 @@ const modelFile = (name: string, version: string) => ({
  * counted calls, and runners a test can replace or hold. No model file is opened.
  */
 export function createFakePipeline(options: FakePipelineOptions = {}) {
-  const calls = { decode: 0, cnn: 0, clip: 0 };
+  // clip: images CLIP's step was asked for; clipBatches: the vision runner's batch sizes.
+  const calls = { decode: 0, cnn: 0, clip: 0, clipBatches: [] as number[] };
+  const { runClip } = options;
   // The CNN answers log-probabilities, as the pipeline expects.
   const cnnScores = Float32Array.from(options.cnnScores ?? [0.9, 0.06, 0.04], Math.log);
   const version = options.modelVersion ?? "v1";
@@ -118,11 +128,13 @@ export function createFakePipeline(options: FakePipelineOptions = {}) {
         calls.cnn += tensors.length;
         return Promise.all(tensors.map((tensor) => runCnn(tensor)));
       },
-      // Unused: CLIP's step is the fake embedder below.
-      clipVision: (tensors) => Promise.resolve(tensors.map(() => labelRow(1))),
+      clipVision: (tensors) => {
+        calls.clipBatches.push(tensors.length);
+        return runClip ? runClip(tensors) : Promise.resolve(tensors.map(() => labelRow(1)));
+      },
     },
     batching: settings.batching,
-    embeddingCache: { maxBytes: 0, modelKey: "fake" },
+    embeddingCache: { maxBytes: options.embeddingCacheBytes ?? 0, modelKey: "fake" },
     breaker: settings.breaker,
     rule: createEnsembleRule(null, { high: 0.85, low: 0.65 }),
     priorityClasses: routing.priorityClasses,
@@ -138,6 +150,16 @@ export function createFakePipeline(options: FakePipelineOptions = {}) {
     calls.decode++;
     return run(task);
   };
+  if (runClip) {
+    const realStep = steps.embedImage;
+    if (realStep) {
+      steps.embedImage = (image, timeoutMs) => {
+        calls.clip++;
+        return realStep(image, timeoutMs);
+      };
+    }
+    return { classifier, calls, models, routing, metrics, predictions };
+  }
   // CLIP's step replaced whole (cache, batcher and breaker included), so a test decides its outcome.
   const embed =
     options.embed ??
