@@ -15,7 +15,11 @@ export function createFakeRuntime(
   pipeline: Omit<FakePipelineOptions, "settings"> = {},
 ) {
   const config = loadConfig({ CACHE_DIR: ".cache/test", ...env });
-  const fake = createFakePipeline({ ...pipeline, settings: config });
+  const fake = createFakePipeline({
+    embeddingCacheBytes: config.embeddingCacheBytes,
+    ...pipeline,
+    settings: config,
+  });
   const submitFeedback = createFeedback({
     store: fake.predictions,
     packLabels: fake.models.pack.labels,
