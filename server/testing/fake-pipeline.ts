@@ -54,6 +54,10 @@ export interface FakePipelineOptions {
   runClip?: ModelRunner;
   /** The embedding cache's size when `runClip` is given; default 0 (off). */
   embeddingCacheBytes?: number;
+  /** CNN top labels that always get a second opinion; default none. */
+  priorityClasses?: string[];
+  /** A pack whose CLIP did not load: every second opinion falls back as UNAVAILABLE. */
+  withoutClip?: boolean;
   /** Names the models' files: change it to stand for another pack version. Default "v1". */
   modelVersion?: string;
   /** CLIP's input differs from the CNN's (another normalisation); default the same. */
@@ -116,7 +120,14 @@ export function createFakePipeline(options: FakePipelineOptions = {}) {
       clipVision: { ...VARIANT, file: "vision.onnx" },
     },
   } as unknown as Models;
-  const routing: AnswerSettings = { high: 0.85, low: 0.65, priorityClasses: new Set() };
+  if (options.withoutClip) {
+    Object.assign(models, { clip: null, clipUnavailableReason: "no CLIP in this fake" });
+  }
+  const routing: AnswerSettings = {
+    high: 0.85,
+    low: 0.65,
+    priorityClasses: new Set(options.priorityClasses),
+  };
   const metrics = createMetrics(new Registry());
   const predictions = createPredictionStore({ maxEntries: 1000, ttlMs: 60_000 });
   const runCnn = options.runCnn ?? (() => Promise.resolve(cnnScores));
@@ -128,10 +139,12 @@ export function createFakePipeline(options: FakePipelineOptions = {}) {
         calls.cnn += tensors.length;
         return Promise.all(tensors.map((tensor) => runCnn(tensor)));
       },
-      clipVision: (tensors) => {
-        calls.clipBatches.push(tensors.length);
-        return runClip ? runClip(tensors) : Promise.resolve(tensors.map(() => labelRow(1)));
-      },
+      clipVision: options.withoutClip
+        ? null
+        : (tensors) => {
+            calls.clipBatches.push(tensors.length);
+            return runClip ? runClip(tensors) : Promise.resolve(tensors.map(() => labelRow(1)));
+          },
     },
     batching: settings.batching,
     embeddingCache: { maxBytes: options.embeddingCacheBytes ?? 0, modelKey: "fake" },
