@@ -1,7 +1,7 @@
-import { createHash } from "node:crypto";
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { userErrorCodes } from "../../server/errors/user-error.ts";
+import { sha256Hex } from "../../server/hashing/sha256.ts";
 import { seededRandom } from "../../server/testing/seeded-random.ts";
 import { loadEmbeddedSamples } from "../../server/testing/shared-data.ts";
 import { createTestApp, type TestApp } from "../../server/testing/test-app.ts";
@@ -71,8 +71,7 @@ describe("fuzzing the upload path", () => {
   });
 
   it("makes the same inputs from the same seed", () => {
-    const digest = (seed: number) =>
-      createHash("sha256").update(fuzzInput(seeds, seed).bytes).digest("hex");
+    const digest = (seed: number) => sha256Hex(fuzzInput(seeds, seed).bytes);
     expect([digest(1), digest(2)]).toEqual([digest(1), digest(2)]);
     expect(digest(1)).not.toBe(digest(2));
   });
