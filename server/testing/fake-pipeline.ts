@@ -60,7 +60,9 @@ export interface FakePipelineOptions {
   withoutClip?: boolean;
   /** Names the models' files: change it to stand for another pack version. Default "v1". */
   modelVersion?: string;
-  /** CLIP's input differs from the CNN's (another normalisation); default the same. */
+  /** The CNN's preprocessing, e.g. a real pack's; default a 4×4 input. */
+  cnnSpec?: PreprocessSpec;
+  /** CLIP's input differs from the CNN's (another normalisation); default the same as the CNN's. */
   clipSpec?: PreprocessSpec;
   /**
    * The service's settings the pipeline reads (image limits, decode slots, batching, CLIP's
@@ -98,9 +100,12 @@ export function createFakePipeline(options: FakePipelineOptions = {}) {
   } as unknown as ModelPack;
   const models = {
     pack,
-    cnn: { model: modelFile("cnn", version), preprocess: SPEC },
+    cnn: { model: modelFile("cnn", version), preprocess: options.cnnSpec ?? SPEC },
     clip: {
-      vision: { model: modelFile("vision", version), preprocess: options.clipSpec ?? SPEC },
+      vision: {
+        model: modelFile("vision", version),
+        preprocess: options.clipSpec ?? options.cnnSpec ?? SPEC,
+      },
       text: {
         model: modelFile("text", version),
         // A caller's label i embeds as the pack's label i: custom sets score like the pack's.
