@@ -20,12 +20,15 @@ export function createFakeRuntime(
     ...pipeline,
     settings: config,
   });
+  const window = createAccuracyWindow(config.feedback.window);
   const submitFeedback = createFeedback({
     store: fake.predictions,
     packLabels: fake.models.pack.labels,
-    window: createAccuracyWindow(config.feedback.window),
+    window,
     metrics: fake.metrics,
   });
+  // As createRuntime exports it: the gauge reads the window feedback moves.
+  fake.metrics.sources.accuracyDelta = async () => (await window.read()).delta;
   const runtime = {
     config,
     models: fake.models,
