@@ -85,8 +85,8 @@ const modelFile = (name: string, version: string) => ({
  * counted calls, and runners a test can replace or hold. No model file is opened.
  */
 export function createFakePipeline(options: FakePipelineOptions = {}) {
-  // clip: images CLIP's step was asked for; clipBatches: the vision runner's batch sizes.
-  const calls = { decode: 0, cnn: 0, clip: 0, clipBatches: [] as number[] };
+  // clip: the images CLIP's step was asked for.
+  const calls = { decode: 0, cnn: 0, clip: 0 };
   const { runClip } = options;
   // The CNN answers log-probabilities, as the pipeline expects.
   const cnnScores = Float32Array.from(options.cnnScores ?? [0.9, 0.06, 0.04], Math.log);
@@ -146,10 +146,8 @@ export function createFakePipeline(options: FakePipelineOptions = {}) {
       },
       clipVision: options.withoutClip
         ? null
-        : (tensors) => {
-            calls.clipBatches.push(tensors.length);
-            return runClip ? runClip(tensors) : Promise.resolve(tensors.map(() => labelRow(1)));
-          },
+        : (tensors) =>
+            runClip ? runClip(tensors) : Promise.resolve(tensors.map(() => labelRow(1))),
     },
     batching: settings.batching,
     embeddingCache: { maxBytes: options.embeddingCacheBytes ?? 0, modelKey: "fake" },
