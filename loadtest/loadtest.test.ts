@@ -1,11 +1,15 @@
 import { execFileSync } from "node:child_process";
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createApp } from "../server/app.ts";
 import { legacyEmbeddedPack } from "../server/testing/legacy-pack.ts";
-import { CLASSIFY, type ClassificationResult, createTestApp } from "../server/testing/test-app.ts";
+import { type ServiceProcess, startServiceProcess } from "../server/testing/service-process.ts";
+import {
+  CLASSIFY,
+  type ClassificationResult,
+  createFakeTestApp,
+  createTestApp,
+  listen,
+} from "../server/testing/test-app.ts";
 import { multipartBody } from "./lib/multipart.js";
 import {
   CLASSIFY_QUERY,
@@ -26,7 +30,6 @@ import { arrivalTimesMs } from "./node/arrivals.ts";
 import { runLoad } from "./node/open-model.ts";
 import { formatReport } from "./node/report.ts";
 import { loadSamples } from "./node/send-classify.ts";
-import { type ServiceProcess, startService } from "./node/service-process.ts";
 
 const samples = await loadSamples();
 
@@ -90,48 +93,61 @@ describe("load test definitions", () => {
 });
 
 describe("the open-model generator", () => {
-  /** A stand-in service for fault injection: answers after `delayMs` with `body`. */
-  async function fakeService(delayMs: number, body: unknown) {
-    const server = createServer((request, response) => {
+  /**
+   * A stand-in service for fault injection: answers `body` after `delayMs`, or, with
+   * `holdUntilReceived`, holds every answer until that many requests have arrived.
+   */
+  async function fakeService(
+    body: unknown,
+    options: { delayMs?: number; holdUntilReceived?: number } = {},
+  ) {
+    const seen = { received: 0, answered: 0, peakOutstanding: 0 };
+    const held: (() => void)[] = [];
+    const server = await listen((request, response) => {
       request.resume();
-      request.on("end", () =>
-        setTimeout(() => {
+      request.on("end", () => {
+        seen.received++;
+        seen.peakOutstanding = Math.max(seen.peakOutstanding, seen.received - seen.answered);
+        const reply = () => {
+          seen.answered++;
           response.setHeader("content-type", "application/json");
           response.end(JSON.stringify(body));
-        }, delayMs),
-      );
+        };
+        const { holdUntilReceived } = options;
+        if (holdUntilReceived === undefined) {
+          setTimeout(reply, options.delayMs ?? 0);
+          return;
+        }
+        held.push(reply);
+        if (seen.received >= holdUntilReceived) for (const release of held.splice(0)) release();
+      });
     });
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    const target = `http://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`;
-    const close = () => {
-      server.closeAllConnections();
-      return new Promise((resolve) => server.close(resolve));
-    };
-    return { target, close };
+    return { target: `${server.url}/graphql`, seen, close: server.close };
   }
   const answer = { data: { classify: { vlmUsed: true, cacheHit: false, fallback: null } } };
 
   it("sends on schedule while earlier requests are still outstanding", async () => {
-    const slow = await fakeService(300, answer);
+    // No answer leaves the service before the last request has arrived: a closed loop, which
+    // waits for each answer before sending the next, would never get past the first.
+    const held = await fakeService(answer, { holdUntilReceived: 20 });
     try {
       const report = await runLoad({
         scenario: buildScenario("smoke", { rate: 20, durationS: 1 }),
-        target: slow.target,
+        target: held.target,
         samples,
       });
-      // A closed loop would have sent one request per 300 ms, and the last would have waited
-      // for the 19 before it: about 5 s from its scheduled time.
       expect(report.sent).toBe(20);
       expect(report.errorRate).toBe(0);
-      expect(report.latencyMs.p50).toBeGreaterThanOrEqual(300);
-      expect(report.latencyMs.max).toBeLessThan(2000);
+      expect(held.seen.peakOutstanding).toBe(20);
+      expect(held.seen.answered).toBe(20);
     } finally {
-      await slow.close();
+      await held.close();
     }
   });
 
   it("counts arrivals over the in-flight cap and GraphQL errors as failures", async () => {
-    const slow = await fakeService(300, answer);
+    // Answers take 300 ms or more: at 20 arrivals/s, two in flight leave most arrivals no room.
+    const slow = await fakeService(answer, { delayMs: 300 });
     try {
       const report = await runLoad({
         scenario: buildScenario("smoke", { rate: 20, durationS: 1 }),
@@ -147,7 +163,7 @@ describe("the open-model generator", () => {
       await slow.close();
     }
 
-    const failing = await fakeService(0, {
+    const failing = await fakeService({
       errors: [{ message: "no", extensions: { code: "X" } }],
     });
     try {
@@ -167,9 +183,7 @@ describe("the open-model generator", () => {
   });
 });
 
-describe("load against the real service", () => {
-  let server: Server;
-  let target: string;
+describe("the mix's routing on the real service", () => {
   let service: Awaited<ReturnType<typeof createTestApp>>;
   let legacy: Awaited<ReturnType<typeof legacyEmbeddedPack>>;
 
@@ -180,19 +194,13 @@ describe("load against the real service", () => {
       MODEL_PACK: legacy.dir,
       // A CLIP timeout would turn answers into fallbacks and skew the CLIP share checked here.
       VLM_TIMEOUT_MS: "30000",
-      // The service shares this process's event loop with the load generator and the machine
-      // with another test worker. onnxruntime's idle intra-op threads spin, and on 28×28 images
-      // a second one buys nothing but a core taken from both.
+      // The machine is shared with another test worker. onnxruntime's idle intra-op threads
+      // spin, and on 28×28 images a second one buys nothing but a core taken from both.
       ORT_INTRA_OP_THREADS: "1",
     });
-    server = createServer(createApp(service.runtime));
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    target = `http://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`;
   });
 
   afterAll(async () => {
-    server?.closeAllConnections();
-    await new Promise((resolve) => server?.close(resolve));
     await legacy?.remove();
   });
 
@@ -208,6 +216,18 @@ describe("load against the real service", () => {
     }
     expect(routed).toEqual(Object.fromEntries(SAMPLES.map((s) => [s.file, s.clip])));
   });
+});
+
+describe("load requests against the service, on fake models", () => {
+  // What is checked here is the request format and routing options the load test sends, not
+  // the answers: the fake CNN says "cat" for every image, sure of it.
+  let server: Awaited<ReturnType<typeof listen>> | undefined;
+  let target: string;
+  beforeAll(async () => {
+    server = await listen(createFakeTestApp().app);
+    target = `${server.url}/graphql`;
+  });
+  afterAll(() => server?.close());
 
   it("answers the body k6 sends", async () => {
     const { body, contentType } = multipartBody(
@@ -231,7 +251,7 @@ describe("load against the real service", () => {
     });
     expect(response.status).toBe(200);
     expect(await response.json()).toMatchObject({
-      data: { classify: { top: { label: "shirt" }, vlmUsed: true } },
+      data: { classify: { top: { label: "cat" }, vlmUsed: false } },
     });
   });
 
@@ -276,12 +296,13 @@ describe("the 100 req/s smoke, against the service as its own process", () => {
   const RATE = 100;
   const DURATION_S = 5;
 
-  // No latency assertion: CI machines are shared and the latency targets are checked by the
-  // runner's own thresholds against a standalone service (see BENCHMARKS.md). What must hold
-  // anywhere: every request sent on schedule and answered, without errors, with the planned mix.
+  // No latency or rate assertion: CI machines are shared, and the latency targets and the
+  // achieved rate are checked by the runner's own thresholds against a standalone service (see
+  // BENCHMARKS.md); the report printed here shows them. What must hold anywhere: every request
+  // sent and answered, without errors, with the planned mix.
   it(`sustains ${RATE} req/s for ${DURATION_S} s without errors, with the planned mix`, async () => {
     legacy = await legacyEmbeddedPack();
-    service = await startService({
+    service = await startServiceProcess({
       MODEL_PACK: legacy.dir,
       VLM_TIMEOUT_MS: "30000",
       ORT_INTRA_OP_THREADS: "1",
@@ -303,7 +324,7 @@ describe("the 100 req/s smoke, against the service as its own process", () => {
     expect(report.scheduled, printed).toBe(RATE * DURATION_S);
     expect(report.errors, printed).toMatchObject({ http: 0, graphql: 0, notSent: 0 });
     expect(report.errorRate, printed).toBe(0);
-    expect(report.achievedRate, printed).toBeGreaterThanOrEqual(RATE * 0.8);
+    expect(report.sent, printed).toBe(RATE * DURATION_S);
     expect(report.clipShare, printed).toBeGreaterThan(0.15);
     expect(report.clipShare, printed).toBeLessThan(0.5);
     expect(report.cacheHitShare, printed).toBeGreaterThan(0);

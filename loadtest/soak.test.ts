@@ -2,9 +2,9 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import type { ServiceProcess } from "../server/testing/service-process.ts";
 import { TEST_PACK } from "../server/testing/test-app.ts";
 import { MEMORY_CSV_HEADER } from "./node/memory-sampler.ts";
-import type { ServiceProcess } from "./node/service-process.ts";
 import { formatSoakReport, runSoak } from "./node/soak.ts";
 
 // The short soak: the bookkeeping of `npm run soak` (a real service process, the real load

@@ -17,13 +17,13 @@ import { corsPolicy, useVaryByOrigin } from "./http/cors.ts";
 import { createGraphiQLRenderer, graphiqlOptions } from "./http/graphiql.ts";
 import { useRequestErrorCodes } from "./http/request-error-codes.ts";
 import { createImageLoaders } from "./pipeline/image-loader.ts";
-import type { Runtime } from "./runtime/runtime.ts";
+import type { ServiceRuntime } from "./runtime/service-runtime.ts";
 
 /**
  * The HTTP handler: GraphQL (+ GraphiQL) on /graphql, the demo page on /, liveness on /health,
  * readiness on /ready, Prometheus metrics on /metrics.
  */
-export function createApp(runtime: Runtime, options: { now?: () => number } = {}) {
+export function createApp(runtime: ServiceRuntime, options: { now?: () => number } = {}) {
   const { limits, http, graphql, auth } = runtime.config;
   const { metrics } = runtime;
   const apiKeys = createApiKeyGuard({

@@ -1,4 +1,3 @@
-import { createHash } from "node:crypto";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -6,11 +5,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { sha256Hex } from "../../server/hashing/sha256.ts";
 import { buildScenario } from "../lib/scenarios.js";
 import { runLoad } from "./open-model.ts";
 import { loadPhotos, type Photo, uniqueJpeg, uniquePhoto } from "./photos.ts";
 
-const hash = (bytes: Uint8Array) => createHash("sha256").update(bytes).digest("hex");
+const hash = (bytes: Uint8Array) => sha256Hex(bytes);
 const pixels = (bytes: Uint8Array) => sharp(bytes).raw().toBuffer();
 
 describe("photos for the load", () => {
@@ -67,7 +67,7 @@ describe("photos for the load", () => {
         const body = Buffer.concat(chunks).toString("latin1");
         uploads.push({
           type: /content-type: (image\/\w+)/i.exec(body)?.[1] ?? "none",
-          hash: createHash("sha256").update(body).digest("hex"),
+          hash: hash(Buffer.from(body, "latin1")),
         });
         response.setHeader("content-type", "application/json");
         response.end(

@@ -1,5 +1,6 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { type ServiceProcess, startServiceProcess } from "../../server/testing/service-process.ts";
 import { buildScenario } from "../lib/scenarios.js";
 import {
   MEMORY_CSV_HEADER,
@@ -9,7 +10,6 @@ import {
 } from "./memory-sampler.ts";
 import { runLoad } from "./open-model.ts";
 import { describeProfile, formatReport, type LoadReport } from "./report.ts";
-import { type ServiceProcess, startService } from "./service-process.ts";
 
 export interface SoakOptions {
   /** Requests per second, an open model as in every scenario. */
@@ -78,7 +78,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   const caches = Object.fromEntries(
     Object.entries(SMALL_CACHES).map(([name, value]) => [name, process.env[name] || value]),
   );
-  const service = await startService({ ...caches, ...options.serviceEnv });
+  const service = await startServiceProcess({ ...caches, ...options.serviceEnv });
   log(`service pid ${service.pid} on ${service.url}`);
   options.onServiceStarted?.(service);
   try {

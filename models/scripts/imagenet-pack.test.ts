@@ -1,9 +1,9 @@
-import { createHash } from "node:crypto";
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import * as ort from "onnxruntime-node";
 import { describe, expect, it } from "vitest";
+import { sha256Hex } from "../../server/hashing/sha256.ts";
 
 // The committed default pack: these checks guard its files, not the build script.
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
@@ -11,7 +11,7 @@ const PACK = join(ROOT, "models/imagenet");
 const SHARED = resolve(ROOT, "../shared");
 const HAS_SHARED = existsSync(join(SHARED, "data/clip-bpe/vocab.json"));
 
-const sha256 = (path: string) => createHash("sha256").update(readFileSync(path)).digest("hex");
+const sha256 = (path: string) => sha256Hex(readFileSync(path));
 
 function packFiles(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {

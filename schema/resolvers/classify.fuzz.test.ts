@@ -1,10 +1,12 @@
-import { createHash } from "node:crypto";
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { userErrorCodes } from "../../server/errors/user-error.ts";
+import { sha256Hex } from "../../server/hashing/sha256.ts";
+import { loadPack } from "../../server/packs/load-pack.ts";
+import { loadPreprocessorConfig } from "../../server/preprocess/preprocessor-config.ts";
 import { seededRandom } from "../../server/testing/seeded-random.ts";
 import { loadEmbeddedSamples } from "../../server/testing/shared-data.ts";
-import { createTestApp, type TestApp } from "../../server/testing/test-app.ts";
+import { createFakeTestApp, type FakeTestApp, TEST_PACK } from "../../server/testing/test-app.ts";
 import { MUTATIONS } from "../../server/testing/upload-mutations.ts";
 
 // The fuzzer's own knobs: `npm run fuzz -- --iterations N --seed S` sets them for longer runs.
@@ -63,16 +65,19 @@ function fuzzInput(seeds: { name: string; bytes: Uint8Array }[], seed: number) {
 }
 
 describe("fuzzing the upload path", () => {
-  let service: TestApp;
+  let service: FakeTestApp;
   let seeds: { name: string; bytes: Uint8Array }[];
   beforeAll(async () => {
-    service = await createTestApp({ VLM_TIMEOUT_MS: "30000" });
+    // What the fuzzer reaches is the upload, decode and preprocessing; fake models answer,
+    // behind the embedded pack's real preprocessing.
+    const pack = await loadPack(TEST_PACK);
+    const cnnSpec = await loadPreprocessorConfig(pack.file(pack.manifest.cnn.preprocess));
+    service = createFakeTestApp({}, { pipeline: { cnnSpec } });
     seeds = await seedImages();
   });
 
   it("makes the same inputs from the same seed", () => {
-    const digest = (seed: number) =>
-      createHash("sha256").update(fuzzInput(seeds, seed).bytes).digest("hex");
+    const digest = (seed: number) => sha256Hex(fuzzInput(seeds, seed).bytes);
     expect([digest(1), digest(2)]).toEqual([digest(1), digest(2)]);
     expect(digest(1)).not.toBe(digest(2));
   });
@@ -124,7 +129,7 @@ describe("fuzzing the upload path", () => {
   }, 600_000);
 
   afterAll(async () => {
-    // Still healthy, nothing left running, and a good image still gets the right answer.
+    // Still healthy, nothing left running, and a good image is still answered.
     expect((await service.app.fetch(new Request("http://localhost/health"))).status).toBe(200);
     expect((await service.app.fetch(new Request("http://localhost/ready"))).status).toBe(200);
     expect(service.runtime.classifier.decodeSlots.active).toBe(0);
@@ -132,6 +137,7 @@ describe("fuzzing the upload path", () => {
     const answer = await service.upload<Answer["data"]>(QUERY, { image: null }, [
       { path: "variables.image", bytes: sample?.bytes as Uint8Array },
     ]);
-    expect(answer.data?.classify?.top.label).toBe(sample?.label);
+    expect(answer.errors).toBeUndefined();
+    expect(answer.data?.classify?.top.label).toBe("cat");
   });
 });

@@ -1,4 +1,5 @@
 import { beforeAll, describe, expect, it } from "vitest";
+import { sha256Hex } from "../../server/hashing/sha256.ts";
 import { loadPack } from "../../server/packs/load-pack.ts";
 import { pngClaimingSize, solidPng, truncatedJpeg } from "../../server/testing/image-fixtures.ts";
 import { multipartRequest } from "../../server/testing/multipart.ts";
@@ -7,6 +8,7 @@ import {
   CLASSIFY,
   CLASSIFY_BATCH,
   type ClassificationResult,
+  createFakeTestApp,
   createTestApp,
   type TestApp,
 } from "../../server/testing/test-app.ts";
@@ -117,6 +119,21 @@ describe("classify on the embedded pack, through the HTTP handler", () => {
       expect(service.runtime.classifier.customLabelSets.size).toBeGreaterThanOrEqual(1);
     });
   });
+});
+
+describe("classify's requests, errors and service queries, on fake models", () => {
+  const service = createFakeTestApp();
+
+  const classify = (bytes: Uint8Array, options?: Record<string, unknown>) =>
+    service.upload<{ classify: ClassificationResult }>(CLASSIFY, { image: null, options }, [
+      png(bytes),
+    ]);
+  const classifyBatch = (images: Uint8Array[], options?: Record<string, unknown>) =>
+    service.upload<{ classifyBatch: BatchItem[] }>(
+      CLASSIFY_BATCH,
+      { images: images.map(() => null), options },
+      images.map((bytes, i) => png(bytes, `variables.images.${i}`)),
+    );
 
   describe("one request's images are merged and de-duplicated", () => {
     it("scores duplicates once, in one pipeline batch, and answers in the order sent", async () => {
@@ -139,7 +156,7 @@ describe("classify on the embedded pack, through the HTTP handler", () => {
         ]);
         expect(answers[0]?.image?.sha256).not.toBe(answers[1]?.image?.sha256);
         expect(answers[2]?.id).toBe(answers[0]?.id);
-        expect(answers[1]?.top?.label).toBe(sample(12).label);
+        expect(answers[1]?.image?.sha256).toBe(sha256Hex(b));
       } finally {
         classifier.classifyImages = real;
       }
@@ -188,8 +205,8 @@ describe("classify on the embedded pack, through the HTTP handler", () => {
       cases.forEach(([, , code], i) => {
         expect(answers[i + 1]).toMatchObject({ index: i + 1, code });
       });
-      expect(answers[0]?.top?.label).toBe(sample(7).label);
-      expect(answers.at(-1)?.top?.label).toBe(sample(8).label);
+      expect(answers[0]?.image?.sha256).toBe(sha256Hex(sample(7).bytes));
+      expect(answers.at(-1)?.image?.sha256).toBe(sha256Hex(sample(8).bytes));
     });
 
     it("rejects a request whose file part is missing", async () => {
@@ -219,12 +236,16 @@ describe("classify on the embedded pack, through the HTTP handler", () => {
         "{ labels models { name role file inputs outputs } health { status ready pack vlmAvailable } }",
       );
       expect(data?.labels).toEqual(service.runtime.models.pack.labels);
-      expect(data?.labels).toContain("sneaker");
-      expect(data?.models.map((m) => m.role)).toEqual(["CNN", "CLIP_VISION", "CLIP_TEXT"]);
+      expect(data?.labels).toEqual(["cat", "dog", "fox"]);
+      expect(data?.models.map((m) => [m.role, m.file])).toEqual([
+        ["CNN", "cnn.onnx"],
+        ["CLIP_VISION", "vision.onnx"],
+        ["CLIP_TEXT", "text.onnx"],
+      ]);
       expect(data?.health).toEqual({
         status: "OK",
         ready: true,
-        pack: "fashion-mnist",
+        pack: "fake",
         vlmAvailable: true,
       });
     });
@@ -235,7 +256,7 @@ describe("classify on the embedded pack, through the HTTP handler", () => {
       expect(ready.status).toBe(200);
       expect(await ready.json()).toMatchObject({
         ready: true,
-        pack: "fashion-mnist",
+        pack: "fake",
         vlm: "loaded",
         redis: "disabled",
       });

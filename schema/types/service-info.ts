@@ -1,5 +1,5 @@
 import type { ModelVariant } from "../../server/inference/model-variants.ts";
-import type { OnnxModel } from "../../server/inference/onnx-session.ts";
+import type { ModelFacts } from "../../server/runtime/service-runtime.ts";
 import { builder } from "../builder.ts";
 
 export interface ModelInfo {
@@ -97,7 +97,7 @@ export function describeModel(
   name: string,
   role: ModelInfo["role"],
   packDir: string,
-  model: OnnxModel,
+  model: ModelFacts,
   variant: ModelVariant | null = null,
 ): ModelInfo {
   return {

@@ -1,11 +1,10 @@
-import { beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { loadEmbeddedSamples } from "../testing/shared-data.ts";
 import {
   CLASSIFY,
   type ClassificationResult,
-  createTestApp,
+  createFakeTestApp,
   type GraphQLResponse,
-  type TestApp,
 } from "../testing/test-app.ts";
 import { mintApiKey } from "./api-keys.ts";
 import { describeAccessControl } from "./use-api-keys.ts";
@@ -35,19 +34,15 @@ function expectRefused(response: GraphQLResponse<unknown>, code: string, status:
 }
 
 describe("API keys, through the HTTP handler", () => {
-  let service: TestApp;
   let clockMs = 0;
-  beforeAll(async () => {
-    service = await createTestApp(
-      {
-        API_KEYS: Object.values(KEYS)
-          .map((key) => key.entry)
-          .join(","),
-        VLM_TIMEOUT_MS: "30000",
-      },
-      { now: () => clockMs },
-    );
-  });
+  const service = createFakeTestApp(
+    {
+      API_KEYS: Object.values(KEYS)
+        .map((key) => key.entry)
+        .join(","),
+    },
+    { app: { now: () => clockMs } },
+  );
 
   const classify = (headers: Record<string, string>, options?: Record<string, unknown>) =>
     service.upload<{ classify: ClassificationResult }>(
@@ -89,7 +84,7 @@ describe("API keys, through the HTTP handler", () => {
       for (const headers of [bearer(KEYS.full), { "x-api-key": KEYS.full.secret }]) {
         const response = await service.query<{ labels: string[] }>("{ labels }", {}, headers);
         expect(response.errors).toBeUndefined();
-        expect(response.data?.labels).toContain("sneaker");
+        expect(response.data?.labels).toContain("dog");
       }
     });
 
@@ -197,7 +192,7 @@ describe("API keys, through the HTTP handler", () => {
 
 describe("without API keys", () => {
   it("serves everyone with every scope, as before keys existed", async () => {
-    const service = await createTestApp({ VLM_TIMEOUT_MS: "30000" });
+    const service = createFakeTestApp();
     const response = await service.upload<{ classify: ClassificationResult }>(
       CLASSIFY,
       { image: null, options: { vlm: "FORCE" } },

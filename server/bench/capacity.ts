@@ -6,10 +6,10 @@ import { runLoad } from "../../loadtest/node/open-model.ts";
 import { loadPhotos, type Photo, uniquePhoto } from "../../loadtest/node/photos.ts";
 import type { LoadReport } from "../../loadtest/node/report.ts";
 import { sendClassify } from "../../loadtest/node/send-classify.ts";
-import { startService } from "../../loadtest/node/service-process.ts";
 import { cpuLine } from "../inference/cpu-features.ts";
 import { METRICS } from "../telemetry/metric-names.ts";
 import { sampleValue } from "../telemetry/metrics-text.ts";
+import { startServiceProcess } from "../testing/service-process.ts";
 import { quantile, round } from "./stats.ts";
 
 /**
@@ -70,9 +70,14 @@ const STAGE_CONCURRENCY = 8;
 const photos = await loadPhotos(values.photos);
 const cores = availableParallelism();
 log(`CPU: ${cpuLine()}`);
-const service = await startService(values.pack ? { MODEL_PACK: values.pack } : {});
+const service = await startServiceProcess(values.pack ? { MODEL_PACK: values.pack } : {});
 const graphql = `${service.url}/graphql`;
-log(`service pid ${service.pid} at ${service.url}; ${photos.length} photos`);
+const ready = (await fetch(`${service.url}/ready`).then((response) => response.json())) as {
+  cnnPriority: unknown;
+};
+log(
+  `service pid ${service.pid} at ${service.url}; CNN priority ${JSON.stringify(ready.cnnPriority)}; ${photos.length} photos`,
+);
 
 try {
   const stages = await measureStages();

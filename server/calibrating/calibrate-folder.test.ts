@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { UserError } from "../errors/user-error.ts";
+import { sha256Hex } from "../hashing/sha256.ts";
 import type { ImageInput } from "../pipeline/types.ts";
 import { parseCalibrateArgs } from "./calibrate-args.ts";
 import { calibrateFolder } from "./calibrate-folder.ts";
@@ -92,8 +93,7 @@ describe("calibrateFolder with a fake pipeline", () => {
     expect(calibration?.heldOut?.method).toBe("2-fold");
     expect(calibration?.heldOut?.cnn).toBe(1);
     // The identity covers the images used, and only those.
-    const { createHash } = await import("node:crypto");
-    const sha = (text: string) => createHash("sha256").update(text).digest("hex");
+    const sha = (text: string) => sha256Hex(new TextEncoder().encode(text));
     expect(calibration?.data.sha256).toBe(
       dataSetSha256(
         Object.entries(good).map(([file, text], i) => ({ file, sha256: sha(text), label: i % 3 })),

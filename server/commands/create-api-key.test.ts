@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { hashSecret } from "../auth/api-keys.ts";
 import { loadConfig } from "../config.ts";
 import { REPO_ROOT } from "../testing/shared-data.ts";
-import { createTestApp } from "../testing/test-app.ts";
+import { createFakeTestApp } from "../testing/test-app.ts";
 
 const run = promisify(execFile);
 
@@ -29,7 +29,7 @@ describe("keys:create", () => {
       name: "ci-bot",
       scopes: ["classify", "feedback"],
     });
-    const service = await createTestApp({ API_KEYS: entry });
+    const service = createFakeTestApp({ API_KEYS: entry });
     const ok = await service.query("{ labels }", {}, { authorization: `Bearer ${secret}` });
     expect(ok.status).toBe(200);
     expect(ok.errors).toBeUndefined();

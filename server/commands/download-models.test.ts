@@ -11,7 +11,8 @@ import {
   hostedFixtureFiles,
   writeFixtureCatalog,
 } from "../testing/download-fixture.ts";
-import { closedPort, type ModelHost, startModelHost } from "../testing/model-host.ts";
+import { type ModelHost, startModelHost } from "../testing/model-host.ts";
+import { freePort } from "../testing/ports.ts";
 import { REPO_ROOT } from "../testing/shared-data.ts";
 
 const run = promisify(execFile);
@@ -76,7 +77,7 @@ describe("npm run models:download", { timeout: 90_000 }, () => {
   });
 
   it("fails with one line naming the unreachable mirror", async () => {
-    const port = await closedPort();
+    const port = await freePort();
     const { code, stderr } = await command(
       [FIXTURE_PACK, "--catalog", catalog, "--mirror", `http://127.0.0.1:${port}`],
       { CACHE_DIR: join(tmp, "cache-unreachable") },

@@ -1,18 +1,13 @@
-import { beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { createApp } from "../app.ts";
-import type { Runtime } from "../runtime/runtime.ts";
-import { createTestApp } from "../testing/test-app.ts";
+import { createFakeTestApp } from "../testing/test-app.ts";
 import { DEMO_PAGE_CSP } from "./use-demo-page.ts";
 
 const get = (app: ReturnType<typeof createApp>, path: string, method = "GET") =>
   app.fetch(new Request(`http://localhost${path}`, { method }));
 
 describe("the demo page", () => {
-  let runtime: Runtime;
-  let app: ReturnType<typeof createApp>;
-  beforeAll(async () => {
-    ({ runtime, app } = await createTestApp());
-  });
+  const { runtime, app } = createFakeTestApp();
 
   it("is served on / with a strict Content-Security-Policy", async () => {
     const response = await get(app, "/");

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { manifestFiles } from "../packs/manifest.ts";
-import { closedPort } from "../testing/model-host.ts";
+import { freePort } from "../testing/ports.ts";
 import { CatalogError, listCatalog, loadCatalogPack, TRUST_ON_FIRST_USE } from "./catalog.ts";
 import { OfflineMissingError } from "./download-errors.ts";
 import { downloadPack } from "./download-pack.ts";
@@ -81,7 +81,7 @@ describe("the checked-in catalog", () => {
       cacheDir: await tmp(),
       offline: true,
       // Offline makes no request; were it to, it would go to a closed local port, not the internet.
-      mirror: `http://127.0.0.1:${await closedPort()}`,
+      mirror: `http://127.0.0.1:${await freePort()}`,
       progress: createProgress({ write: () => true }),
     }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(OfflineMissingError);

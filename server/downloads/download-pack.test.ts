@@ -5,6 +5,7 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { sha256Hex } from "../hashing/sha256.ts";
 import { loadPack } from "../packs/load-pack.ts";
 import {
   FIXTURE_FILES,
@@ -12,10 +13,10 @@ import {
   fixtureBytes,
   fixtureFile,
   hostedFixtureFiles,
-  sha256,
   writeFixtureCatalog,
 } from "../testing/download-fixture.ts";
-import { closedPort, type ModelHost, startModelHost } from "../testing/model-host.ts";
+import { type ModelHost, startModelHost } from "../testing/model-host.ts";
+import { freePort } from "../testing/ports.ts";
 import { cacheLayout } from "./cache-layout.ts";
 import {
   ChecksumMismatchError,
@@ -69,7 +70,7 @@ async function failure(options: Partial<DownloadPackOptions> = {}): Promise<Erro
 
 const cache = () => cacheLayout(cacheDir);
 const urlOf = (packPath: string) => `${host.url}${fixtureFile(packPath).urlPath}`;
-const cdnPath = (packPath: string) => `/cdn/${sha256(fixtureBytes(fixtureFile(packPath)))}`;
+const cdnPath = (packPath: string) => `/cdn/${sha256Hex(fixtureBytes(fixtureFile(packPath)))}`;
 const requestsFor = (path: string) => host.requests.filter((r) => r.path === path);
 const VISION = "clip/vision_model.onnx";
 const visionSize = fixtureBytes(fixtureFile(VISION)).length;
@@ -81,7 +82,7 @@ describe("downloading a catalog pack", () => {
     expect(files.map((f) => f.from)).toEqual(FIXTURE_FILES.map(() => "network"));
     for (const file of FIXTURE_FILES) {
       const inPack = readFileSync(join(pack.dir, file.packPath));
-      expect(sha256(inPack), file.packPath).toBe(sha256(fixtureBytes(file)));
+      expect(sha256Hex(inPack), file.packPath).toBe(sha256Hex(fixtureBytes(file)));
     }
     expect(pack.dir).toBe(cache().packDir(FIXTURE_PACK));
     expect(pack.labels).toHaveLength(10);
@@ -102,7 +103,7 @@ describe("downloading a catalog pack", () => {
     for (const [packPath, entry] of entries) {
       const file = fixtureFile(packPath);
       expect(entry, packPath).toMatchObject({
-        sha256: sha256(fixtureBytes(file)),
+        sha256: sha256Hex(fixtureBytes(file)),
         size: fixtureBytes(file).length,
         source: file.lfs ? "server" : "computed",
       });
@@ -114,8 +115,8 @@ describe("downloading a catalog pack", () => {
   it("asks for the bytes as they are, so a host that compresses for clients sends the file", async () => {
     host.faults.gzip = true;
     const { pack } = await download();
-    expect(sha256(readFileSync(join(pack.dir, "clip/vocab.json")))).toBe(
-      sha256(fixtureBytes(fixtureFile("clip/vocab.json"))),
+    expect(sha256Hex(readFileSync(join(pack.dir, "clip/vocab.json")))).toBe(
+      sha256Hex(fixtureBytes(fixtureFile("clip/vocab.json"))),
     );
     // Uncompressed at the first try: a gzipped body is shorter than its Content-Length promises
     // once fetch inflates it, which would read as a broken transfer and cost a retry.
@@ -172,7 +173,7 @@ describe("the pack folder", () => {
     entry.downloads.push({
       path: "imagenet/synset.txt",
       url: `${host.url}/example/synset.txt`,
-      sha256: sha256(bytes),
+      sha256: sha256Hex(bytes),
       checksumSource: "pinned: test",
     });
     entry.labels = { from: "imagenet/synset.txt", format: "synset" };
@@ -208,8 +209,8 @@ describe("resuming", () => {
     expect(resumedAt).toBeLessThanOrEqual(DROP_AT);
     // Only the remainder crossed the wire the second time.
     expect(second).toMatchObject({ status: 206, bytesSent: visionSize - resumedAt });
-    expect(sha256(await readFile(cache().file(urlOf(VISION))))).toBe(
-      sha256(fixtureBytes(fixtureFile(VISION))),
+    expect(sha256Hex(await readFile(cache().file(urlOf(VISION))))).toBe(
+      sha256Hex(fixtureBytes(fixtureFile(VISION))),
     );
     expect(output.join("")).toMatch(/clip\/vision_model\.onnx: .*closed early; retry 1 of 3/);
   });
@@ -247,8 +248,8 @@ describe("resuming", () => {
       status: 200,
       bytesSent: visionSize,
     });
-    expect(sha256(await readFile(cache().file(urlOf(VISION))))).toBe(
-      sha256(fixtureBytes(fixtureFile(VISION))),
+    expect(sha256Hex(await readFile(cache().file(urlOf(VISION))))).toBe(
+      sha256Hex(fixtureBytes(fixtureFile(VISION))),
     );
     expect(output.join("")).toContain("the server ignored the Range request");
   });
@@ -265,7 +266,7 @@ describe("checksums", () => {
     const error = await failure();
     expect(error).toBeInstanceOf(ChecksumMismatchError);
     expect(error.message).toContain(
-      `checksum mismatch for cnn/model.onnx: expected sha256 ${sha256(good)}, got ${sha256(bad)}`,
+      `checksum mismatch for cnn/model.onnx: expected sha256 ${sha256Hex(good)}, got ${sha256Hex(bad)}`,
     );
     expect(error.message).toContain("update its sha256 in the catalog");
     expect(existsSync(cache().file(urlOf("cnn/model.onnx")))).toBe(false);
@@ -273,13 +274,13 @@ describe("checksums", () => {
   });
 
   it("checks a first download against the sha256 the hub states (X-Linked-Etag)", async () => {
-    const stated = sha256(Buffer.from("another file"));
+    const stated = sha256Hex(Buffer.from("another file"));
     const hosted = host.files.get(fixtureFile(VISION).urlPath);
     if (hosted) hosted.statedSha256 = stated;
 
     const error = await failure();
     expect(error).toBeInstanceOf(ChecksumMismatchError);
-    const actual = sha256(fixtureBytes(fixtureFile(VISION)));
+    const actual = sha256Hex(fixtureBytes(fixtureFile(VISION)));
     expect(error.message).toContain(`expected sha256 ${stated}, got ${actual}`);
     expect(existsSync(cache().file(urlOf(VISION)))).toBe(false);
     expect(existsSync(cache().partFile(urlOf(VISION)))).toBe(false);
@@ -287,14 +288,14 @@ describe("checksums", () => {
 
   it("holds trust-on-first-use files to the lock file afterwards", async () => {
     await download();
-    const recorded = sha256(fixtureBytes(fixtureFile("clip/vocab.json")));
+    const recorded = sha256Hex(fixtureBytes(fixtureFile("clip/vocab.json")));
     await rm(cache().file(urlOf("clip/vocab.json")));
     const changed = Buffer.from('{"<|startoftext|>": 0, "<|endoftext|>": 1}');
     (host.files.get(fixtureFile("clip/vocab.json").urlPath) as { bytes: Buffer }).bytes = changed;
 
     const error = await failure();
     expect(error).toBeInstanceOf(ChecksumMismatchError);
-    expect(error.message).toContain(`expected sha256 ${recorded}, got ${sha256(changed)}`);
+    expect(error.message).toContain(`expected sha256 ${recorded}, got ${sha256Hex(changed)}`);
     expect(error.message).toContain(`delete its entry from ${cache().lockFile}`);
     expect(existsSync(cache().file(urlOf("clip/vocab.json")))).toBe(false);
   });
@@ -303,7 +304,7 @@ describe("checksums", () => {
     await download();
     await rm(cache().file(urlOf(VISION)));
     const hosted = host.files.get(fixtureFile(VISION).urlPath);
-    if (hosted) hosted.statedSha256 = sha256(Buffer.from("a re-uploaded model"));
+    if (hosted) hosted.statedSha256 = sha256Hex(Buffer.from("a re-uploaded model"));
     const cdnBefore = requestsFor(cdnPath(VISION)).length;
 
     const error = await failure();
@@ -356,7 +357,7 @@ describe("offline", () => {
 
 describe("network trouble", () => {
   it("says in one line that the host cannot be reached and what to do", async () => {
-    const port = await closedPort();
+    const port = await freePort();
     const unreachable = await writeFixtureCatalog(
       join(tmp, "unreachable"),
       `http://127.0.0.1:${port}`,
@@ -371,7 +372,7 @@ describe("network trouble", () => {
   });
 
   it("points at the mirror when the mirror is the host that cannot be reached", async () => {
-    const port = await closedPort();
+    const port = await freePort();
     const error = await failure({ mirror: `http://127.0.0.1:${port}` });
     expect(error).toBeInstanceOf(NetworkUnreachableError);
     expect(error.message).toContain("Check the mirror (--mirror / MODELS_MIRROR_URL)");

@@ -1,17 +1,16 @@
 import { randomBytes } from "node:crypto";
-import { createServer, request as httpRequest, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
+import { request as httpRequest } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createApp } from "../app.ts";
 import { multipartRequest } from "../testing/multipart.ts";
 import { loadEmbeddedSamples } from "../testing/shared-data.ts";
 import {
   CLASSIFY,
   CLASSIFY_BATCH,
   type ClassificationResult,
-  createTestApp,
+  createFakeTestApp,
+  type FakeTestApp,
   type GraphQLResponse,
-  type TestApp,
+  listen,
 } from "../testing/test-app.ts";
 
 const samples = loadEmbeddedSamples();
@@ -56,10 +55,10 @@ function expectRefused(response: GraphQLResponse<unknown>, code: string, status:
 }
 
 describe("upload and request limits, through the HTTP handler", () => {
-  let service: TestApp;
+  let service: FakeTestApp;
   let classified = 0;
-  beforeAll(async () => {
-    service = await createTestApp(ENV);
+  beforeAll(() => {
+    service = createFakeTestApp(ENV);
     const classifier = service.runtime.classifier;
     const real = classifier.classifyImages;
     classifier.classifyImages = (inputs, options) => {
@@ -254,18 +253,13 @@ describe("upload and request limits, through the HTTP handler", () => {
 });
 
 describe("request limits over a real HTTP connection", () => {
-  let server: Server;
+  let server: Awaited<ReturnType<typeof listen>>;
   let port = 0;
   beforeAll(async () => {
-    const service = await createTestApp(ENV);
-    server = createServer(createApp(service.runtime));
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    port = (server.address() as AddressInfo).port;
+    server = await listen(createFakeTestApp(ENV).app);
+    port = server.port;
   });
-  afterAll(async () => {
-    server.closeAllConnections();
-    await new Promise((resolve) => server.close(resolve));
-  });
+  afterAll(() => server.close());
 
   /** POSTs `chunks` with chunked transfer encoding (no Content-Length); resolves with the answer. */
   function postChunked(contentType: string, chunks: Buffer[]) {

@@ -1,18 +1,13 @@
-import { beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { createApp } from "../app.ts";
-import type { Runtime } from "../runtime/runtime.ts";
-import { createTestApp } from "../testing/test-app.ts";
+import { createFakeTestApp } from "../testing/test-app.ts";
 import { graphiqlOptions } from "./graphiql.ts";
 
 const openGraphiQL = (app: ReturnType<typeof createApp>) =>
   app.fetch(new Request("http://localhost/graphql", { headers: { accept: "text/html" } }));
 
 describe("GraphiQL on /graphql", () => {
-  let runtime: Runtime;
-  let app: ReturnType<typeof createApp>;
-  beforeAll(async () => {
-    ({ runtime, app } = await createTestApp());
-  });
+  const { runtime, app } = createFakeTestApp();
 
   it("is self-contained: its assets are inlined, nothing comes from a CDN", async () => {
     const html = await (await openGraphiQL(app)).text();

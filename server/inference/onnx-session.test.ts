@@ -1,9 +1,9 @@
-import { createHash } from "node:crypto";
 import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { matMulModel } from "../bench/onnx-matmul-model.ts";
+import { sha256Hex } from "../hashing/sha256.ts";
 import { openOnnxModel, type TensorData } from "./onnx-session.ts";
 
 const SIZE = 768;
@@ -39,7 +39,7 @@ describe("an ONNX model on its own thread", () => {
     try {
       expect(model.inputNames).toEqual(["A", "B"]);
       const bytes = await readFile(modelPath);
-      expect(model.sha256).toBe(createHash("sha256").update(bytes).digest("hex"));
+      expect(model.sha256).toBe(sha256Hex(bytes));
       const { Y } = await model.run(feeds(0.5, 0.25), ["Y"]);
       expect(Y?.dims).toEqual([SIZE, SIZE]);
       expect(Y?.data.every((value) => value === SIZE * 0.5 * 0.25)).toBe(true);

@@ -1,16 +1,8 @@
 import { describe, expect, it, vi } from "vitest";
 import { classifyOne, createFakePipeline, fakeImage } from "../testing/fake-pipeline.ts";
+import { gate } from "../testing/gate.ts";
 import type { EmbeddingOutcome } from "./image-embeddings.ts";
 import type { ClassifyOptions } from "./types.ts";
-
-/** A promise the test resolves by hand. */
-function gate<T>() {
-  let open!: (value: T) => void;
-  const promise = new Promise<T>((resolve) => {
-    open = resolve;
-  });
-  return { promise, open };
-}
 
 /** The pipeline with the CNN held on a gate, recording when each model's runner was called. */
 function heldCnn(cnnScores = [0.9, 0.06, 0.04]) {

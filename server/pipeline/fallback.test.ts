@@ -1,23 +1,25 @@
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { loadPack } from "../packs/load-pack.ts";
-import { type ClipFault, injectTextFault, injectVisionFault } from "../testing/clip-faults.ts";
+import { faultyClipRunner, injectTextFault } from "../testing/clip-faults.ts";
 import { copyPack } from "../testing/pack-copy.ts";
 import { loadEmbeddedSamples, REPO_ROOT } from "../testing/shared-data.ts";
 import {
   CLASSIFY,
   CLASSIFY_BATCH,
   type ClassificationResult,
+  createFakeTestApp,
   createTestApp,
-  type TestApp,
 } from "../testing/test-app.ts";
 
 const images = loadEmbeddedSamples().map((sample) => sample.bytes);
 const image = (i: number) => images[i] as Buffer;
 
+type Service = Pick<ReturnType<typeof createFakeTestApp>, "upload">;
+
 async function classify(
-  service: TestApp,
+  service: Service,
   bytes: Uint8Array,
   options: Record<string, unknown> = { vlm: "FORCE" },
 ) {
@@ -30,17 +32,14 @@ async function classify(
   return response.data?.classify as ClassificationResult;
 }
 
-async function withFault<T>(
-  service: TestApp,
-  fault: ClipFault,
-  work: (calls: { count: number; images: number }) => Promise<T>,
-) {
-  const injected = injectVisionFault(service.runtime.models.clip, fault);
-  try {
-    return await work(injected.calls);
-  } finally {
-    injected.restore();
-  }
+/**
+ * The service on fake models, with CLIP's real step (embedding cache, batcher, breaker) in front
+ * of a vision tower whose faults the test switches; the tower embeds every image as "dog".
+ */
+function serviceWithFaultyClip(env: Record<string, string> = {}) {
+  const clip = faultyClipRunner(async (tensors) => tensors.map(() => Float32Array.of(0, 1, 0, 0)));
+  const service = createFakeTestApp(env, { pipeline: { runClip: clip.run } });
+  return { ...service, clip };
 }
 
 /** A fallback answer is the CNN's, says why, and is never an error. */
@@ -57,33 +56,44 @@ function expectCnnFallback(answer: ClassificationResult, fallback: string) {
 
 describe("CLIP fallbacks: the CNN answers and the response says why", () => {
   it("ERROR when CLIP throws", async () => {
-    const service = await createTestApp();
-    await withFault(service, "throw", async () => {
-      expectCnnFallback(await classify(service, image(0)), "ERROR");
-    });
+    const service = serviceWithFaultyClip();
+    service.clip.inject("throw");
+    expectCnnFallback(await classify(service, image(0)), "ERROR");
     // Once CLIP recovers, answers use it again.
+    service.clip.inject(null);
     expect((await classify(service, image(1))).vlmUsed).toBe(true);
   });
 
-  it("TIMEOUT when CLIP is slow, and when it hangs", async () => {
-    const service = await createTestApp({ VLM_TIMEOUT_MS: "100" });
-    await withFault(service, { delayMs: 400 }, async () => {
-      const started = performance.now();
+  it("TIMEOUT when CLIP is slow: the answer does not wait for it", async () => {
+    const service = serviceWithFaultyClip({ VLM_TIMEOUT_MS: "100" });
+    service.clip.inject("hold");
+    try {
       expectCnnFallback(await classify(service, image(2)), "TIMEOUT");
-      expect(performance.now() - started).toBeLessThan(400);
-    });
-    await withFault(service, "hang", async () => {
+      // CLIP's call is still running: the answer came without it.
+      expect(service.clip.waiting).toBe(1);
+    } finally {
+      service.clip.release();
+    }
+  });
+
+  it("TIMEOUT when CLIP hangs", async () => {
+    const service = serviceWithFaultyClip({ VLM_TIMEOUT_MS: "100" });
+    service.clip.inject("hang");
+    try {
       expectCnnFallback(await classify(service, image(3)), "TIMEOUT");
-    });
+    } finally {
+      service.clip.release();
+    }
   });
 
   it("OVERLOADED when CLIP's queue is full, for the images that did not fit", async () => {
-    const service = await createTestApp({
+    const service = serviceWithFaultyClip({
       VLM_QUEUE_MAX: "1",
       BATCH_MAX_SIZE: "1",
       VLM_TIMEOUT_MS: "300",
     });
-    await withFault(service, "hang", async () => {
+    service.clip.inject("hang");
+    try {
       const response = await service.upload<{ classifyBatch: ClassificationResult[] }>(
         CLASSIFY_BATCH,
         { images: [null, null, null], options: { vlm: "FORCE" } },
@@ -97,24 +107,27 @@ describe("CLIP fallbacks: the CNN answers and the response says why", () => {
       expect(fallbacks).toContain("TIMEOUT");
       expect(fallbacks).toContain("OVERLOADED");
       expect(fallbacks.every((f) => f === "TIMEOUT" || f === "OVERLOADED")).toBe(true);
-    });
+    } finally {
+      service.clip.release();
+    }
   });
 
   it("UNAVAILABLE once repeated failures open the circuit breaker, without calling CLIP", async () => {
-    const service = await createTestApp({
+    const service = serviceWithFaultyClip({
       VLM_BREAKER_FAILURES: "2",
       VLM_BREAKER_RESET_MS: "60000",
     });
-    await withFault(service, "throw", async (calls) => {
-      expectCnnFallback(await classify(service, image(7)), "ERROR");
-      expectCnnFallback(await classify(service, image(8)), "ERROR");
-      const before = calls.count;
-      expectCnnFallback(await classify(service, image(9)), "UNAVAILABLE");
-      expect(calls.count).toBe(before);
-    });
+    service.clip.inject("throw");
+    expectCnnFallback(await classify(service, image(7)), "ERROR");
+    expectCnnFallback(await classify(service, image(8)), "ERROR");
+    const before = service.clip.calls.count;
+    expectCnnFallback(await classify(service, image(9)), "UNAVAILABLE");
+    expect(service.clip.calls.count).toBe(before);
   });
+});
 
-  it("UNAVAILABLE when CLIP could not be loaded at start; the CNN still serves", async () => {
+describe("a CLIP that could not be loaded at start (real models: loading is what is tested)", () => {
+  it("UNAVAILABLE for every answer; the CNN still serves", async () => {
     const copy = await copyPack(join(REPO_ROOT, "models/fashion-mnist"));
     try {
       const pack = await loadPack(copy.dir);
@@ -148,10 +161,9 @@ describe("custom labels when CLIP's text tower fails", () => {
   }
 
   it("ERROR when the text tower throws; the set is not cached, and works once it recovers", async () => {
-    const service = await createTestApp();
-    const clip = service.runtime.models.clip;
+    const service = serviceWithFaultyClip();
     const sets = service.runtime.classifier.customLabelSets;
-    const injected = injectTextFault(clip, "throw");
+    const injected = injectTextFault(service.runtime.models.clip, "throw");
     try {
       expectCustomLabelsFallback(await classify(service, image(13), { labels }), "ERROR");
       expect(injected.calls.count).toBe(1);
@@ -168,7 +180,7 @@ describe("custom labels when CLIP's text tower fails", () => {
   });
 
   it("TIMEOUT when the text tower hangs", async () => {
-    const service = await createTestApp({ VLM_TIMEOUT_MS: "200" });
+    const service = serviceWithFaultyClip({ VLM_TIMEOUT_MS: "200" });
     const injected = injectTextFault(service.runtime.models.clip, "hang");
     try {
       expectCustomLabelsFallback(await classify(service, image(15), { labels }), "TIMEOUT");
@@ -180,24 +192,26 @@ describe("custom labels when CLIP's text tower fails", () => {
 
 describe("image-embedding cache", () => {
   it("answers a repeated image from the cache without calling CLIP", async () => {
-    const service = await createTestApp();
+    const service = serviceWithFaultyClip();
     const first = await classify(service, image(11));
-    await withFault(service, { delayMs: 0 }, async (calls) => {
-      const again = await classify(service, image(11));
-      expect(first.cacheHit).toBe(false);
-      expect(again.cacheHit).toBe(true);
-      expect(calls.count).toBe(0);
-      expect(again.predictions).toEqual(first.predictions);
-    });
+    const calls = service.clip.calls.count;
+    const again = await classify(service, image(11));
+    expect(first.cacheHit).toBe(false);
+    expect(again.cacheHit).toBe(true);
+    expect(service.clip.calls.count).toBe(calls);
+    expect(again.predictions).toEqual(first.predictions);
   });
 
   it("shares one CLIP call between concurrent requests for the same image", async () => {
-    const service = await createTestApp({ VLM_TIMEOUT_MS: "5000" });
-    await withFault(service, { delayMs: 150 }, async (calls) => {
-      const answers = await Promise.all([0, 1, 2].map(() => classify(service, image(12))));
-      expect(calls.images).toBe(1);
-      expect(answers.filter((a) => a.cacheHit)).toHaveLength(2);
-      expect(answers.every((a) => a.vlmUsed)).toBe(true);
-    });
+    const service = serviceWithFaultyClip();
+    service.clip.inject("hold");
+    const answering = Promise.all([0, 1, 2].map(() => classify(service, image(12))));
+    // CLIP is held until all three have asked for the image's embedding.
+    await vi.waitFor(() => expect(service.calls.clip).toBe(3), { timeout: 20_000, interval: 1 });
+    service.clip.release();
+    const answers = await answering;
+    expect(service.clip.calls.images).toBe(1);
+    expect(answers.filter((a) => a.cacheHit)).toHaveLength(2);
+    expect(answers.every((a) => a.vlmUsed)).toBe(true);
   });
 });

@@ -7,7 +7,7 @@ import type { Classification, ClassifyOptions, ImageInput } from "./types.ts";
  * with the same options is classified in one pipeline batch, and identical images (same
  * sha256) are decoded and scored once. Built per request, so nothing leaks across requests.
  */
-export function createImageLoaders(classifier: Classifier) {
+export function createImageLoaders(classifier: Pick<Classifier, "classifyImages">) {
   const loaders = new Map<string, DataLoader<ImageInput, Classification, string>>();
 
   return function load(image: ImageInput, options: ClassifyOptions): Promise<Classification> {

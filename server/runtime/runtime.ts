@@ -5,7 +5,7 @@ import { createRedisJsonLevel } from "../cache/redis-json-level.ts";
 import { createEnsembleRule } from "../calibration/index.ts";
 import type { Config } from "../config.ts";
 import { createAccuracyWindow } from "../feedback/accuracy-window.ts";
-import { createFeedback, type SubmitFeedback } from "../feedback/feedback.ts";
+import { createFeedback } from "../feedback/feedback.ts";
 import { createPredictionStore, type PredictionStore } from "../feedback/prediction-store.ts";
 import { createRedisAccuracyWindow } from "../feedback/redis-accuracy-window.ts";
 import { createRedisPredictionStore } from "../feedback/redis-prediction-store.ts";
@@ -16,13 +16,10 @@ import { answerFingerprint } from "../pipeline/answer-fingerprint.ts";
 import { withResultCache } from "../pipeline/cached-classifier.ts";
 import { type Classifier, createClassifier } from "../pipeline/classify.ts";
 import { createResultCache, parseCachedAnswer } from "../pipeline/result-cache.ts";
-import {
-  createRedisConnection,
-  type RedisConnection,
-  type RedisHealth,
-} from "../redis/redis-connection.ts";
+import { createRedisConnection, type RedisConnection } from "../redis/redis-connection.ts";
 import { createMetrics, type Metrics } from "../telemetry/metrics.ts";
 import { type CnnPriority, chooseCnnPriority } from "./cpu-priority.ts";
+import type { ServiceRuntime } from "./service-runtime.ts";
 import { type WarmUpReport, warmUp } from "./warm-up.ts";
 
 // How long start-up waits for Redis (while the models load): a replica that starts with Redis
@@ -30,23 +27,16 @@ import { type WarmUpReport, warmUp } from "./warm-up.ts";
 const REDIS_START_WAIT_MS = 2000;
 
 /** The process-wide singletons, built once at start and passed down to every request. */
-export interface Runtime {
+export interface Runtime extends ServiceRuntime {
   readonly config: Config;
   readonly models: Models;
   readonly classifier: Classifier;
-  readonly metrics: Metrics;
-  readonly submitFeedback: SubmitFeedback;
-  readonly startedAt: Date;
   /** What the warm-up ran and how long it took; a runtime exists only once it has passed. */
   readonly warmUp: WarmUpReport;
   /** How the CNN shares the cores with CLIP, and why (CNN_NICENESS). */
   readonly cnnPriority: CnnPriority;
-  /** Redis' state for /ready; "disabled" without REDIS_URL. */
-  redisHealth(): RedisHealth;
   /** Closes what outlives requests (the Redis connection). */
   close(): Promise<void>;
-  /** Set on shutdown: readiness fails so load balancers stop sending new requests. */
-  readonly lifecycle: { draining: boolean };
 }
 
 export async function createRuntime(

@@ -11,7 +11,12 @@ import {
 } from "../testing/redis-server.ts";
 import { type ServiceProcess, startServiceProcess } from "../testing/service-process.ts";
 import { loadEmbeddedSamples } from "../testing/shared-data.ts";
-import { CLASSIFY, type ClassificationResult, type GraphQLResponse } from "../testing/test-app.ts";
+import {
+  CLASSIFY,
+  type ClassificationResult,
+  type GraphQLResponse,
+  TEST_PACK,
+} from "../testing/test-app.ts";
 
 warnIfNoRedisServer("the scale-out tests (two replicas sharing Redis)");
 
@@ -87,7 +92,12 @@ describe.skipIf(!hasRedisServer)("two replicas sharing one Redis", () => {
   beforeAll(async () => {
     redis = await startRedisServer();
     cacheDir = await mkdtemp(join(tmpdir(), "scale-out-"));
-    const env = { REDIS_URL: redis.url, CACHE_DIR: cacheDir, VLM_TIMEOUT_MS: "30000" };
+    const env = {
+      MODEL_PACK: TEST_PACK,
+      REDIS_URL: redis.url,
+      CACHE_DIR: cacheDir,
+      VLM_TIMEOUT_MS: "30000",
+    };
     [a, b] = await Promise.all([startServiceProcess(env), startServiceProcess(env)]);
   }, 120_000);
 

@@ -1,7 +1,7 @@
-import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { sha256Hex } from "../hashing/sha256.ts";
 import type { HostedFile } from "./model-host.ts";
 import { REPO_ROOT } from "./shared-data.ts";
 
@@ -76,7 +76,7 @@ export async function writeFixtureCatalog(dir: string, baseUrl: string): Promise
     downloads: FIXTURE_FILES.map((file) => ({
       path: file.packPath,
       url: `${baseUrl}${file.urlPath}`,
-      sha256: file.pinned ? sha256(fixtureBytes(file)) : "trust-on-first-use",
+      sha256: file.pinned ? sha256Hex(fixtureBytes(file)) : "trust-on-first-use",
       ...(file.pinned ? { size: fixtureBytes(file).length } : {}),
       checksumSource: file.pinned ? "computed from the served file" : "trust-on-first-use",
     })),
@@ -90,8 +90,4 @@ export async function writeFixtureCatalog(dir: string, baseUrl: string): Promise
   await mkdir(dir, { recursive: true });
   await writeFile(join(dir, `${FIXTURE_PACK}.json`), JSON.stringify(entry, null, 2));
   return dir;
-}
-
-export function sha256(bytes: Buffer): string {
-  return createHash("sha256").update(bytes).digest("hex");
 }

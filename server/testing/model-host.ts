@@ -1,7 +1,7 @@
-import { createHash } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { gzipSync } from "node:zlib";
+import { sha256Hex } from "../hashing/sha256.ts";
 
 /** A file the host serves at a URL path. */
 export interface HostedFile {
@@ -51,7 +51,7 @@ export async function startModelHost(files: Record<string, HostedFile>): Promise
   const hosted = new Map(Object.entries(files));
   // What a /cdn/<sha256> path serves, and the hosted path it stands for (faults name that one).
   const cdn = (path: string) =>
-    [...hosted].find(([, file]) => file.lfs && path === `/cdn/${sha256(file.bytes)}`);
+    [...hosted].find(([, file]) => file.lfs && path === `/cdn/${sha256Hex(file.bytes)}`);
   const requests: HostedRequest[] = [];
   const faults: HostFaults = { dropAfter: new Map(), ignoreRange: false, gzip: false };
 
@@ -68,8 +68,8 @@ export async function startModelHost(files: Record<string, HostedFile>): Promise
     if (file?.lfs) {
       entry.status = 302;
       res.writeHead(302, {
-        location: `/cdn/${sha256(file.bytes)}`,
-        "x-linked-etag": `"${file.statedSha256 ?? sha256(file.bytes)}"`,
+        location: `/cdn/${sha256Hex(file.bytes)}`,
+        "x-linked-etag": `"${file.statedSha256 ?? sha256Hex(file.bytes)}"`,
         "x-linked-size": String(file.bytes.length),
       });
       res.end();
@@ -147,17 +147,4 @@ function sendBytes(
   }
   entry.bytesSent = body.length;
   res.end(body);
-}
-
-function sha256(bytes: Buffer): string {
-  return createHash("sha256").update(bytes).digest("hex");
-}
-
-/** A port on 127.0.0.1 that nothing listens on: bound once, then released. */
-export async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }

@@ -1,9 +1,10 @@
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+import { freePort } from "./ports.ts";
+import { stopProcess } from "./stop-process.ts";
 
 /** Whether the `prometheus` server binary is on the PATH (Debian package `prometheus`). */
 export const hasPrometheus = spawnSync("prometheus", ["--version"]).status === 0;
@@ -86,7 +87,7 @@ export async function startPrometheus(options: PrometheusOptions): Promise<Runni
   async function stop() {
     if (stopped) return;
     stopped = true;
-    await killByPid(child);
+    await stopProcess(child);
     await rm(dir, { recursive: true, force: true });
   }
 
@@ -187,34 +188,6 @@ async function waitUntil(
       throw new Error(`prometheus not ready in ${timeoutMs} ms:\n${log()}`);
     await sleep(200);
   }
-}
-
-/** SIGTERM, then SIGKILL if the process has not exited within 5 s. */
-async function killByPid(child: ChildProcess) {
-  const { pid } = child;
-  if (pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-  process.kill(pid, "SIGTERM");
-  const timer = sleep(5_000).then(() => "timeout" as const);
-  if ((await Promise.race([exited, timer])) === "timeout") {
-    process.kill(pid, "SIGKILL");
-    await exited;
-  }
-}
-
-/** A port free on the loopback interface right now (the OS picks it). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() => {
-        if (address && typeof address === "object") resolve(address.port);
-        else reject(new Error("no port assigned"));
-      });
-    });
-  });
 }
 
 const PROMQL_WORDS = new Set([

@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { connect } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
-import { freePort } from "./prometheus.ts";
+import { freePort } from "./ports.ts";
 
 /** Whether `redis-server` is on the PATH (Debian package `redis-server`). */
 export const hasRedisServer = spawnSync("redis-server", ["--version"]).status === 0;

@@ -1,31 +1,32 @@
-import { type ChildProcess, spawn } from "node:child_process";
+import { spawn } from "node:child_process";
 import { setTimeout as sleep } from "node:timers/promises";
-import { freePort } from "./prometheus.ts";
+import { freePort } from "./ports.ts";
 import { REPO_ROOT } from "./shared-data.ts";
-import { TEST_PACK } from "./test-app.ts";
+import { stopProcess } from "./stop-process.ts";
 
 export interface ServiceProcess {
-  /** http://127.0.0.1:port */
+  /** Base URL, e.g. http://127.0.0.1:40123 (the GraphQL endpoint is /graphql). */
   readonly url: string;
   readonly pid: number | undefined;
-  /** What the process printed so far (for failure messages). */
+  /** The last of what the process printed, stdout and stderr (for failure messages). */
   output(): string;
-  /** SIGTERM by pid (the service drains), SIGKILL if it has not exited within 5 s. */
-  stop(): Promise<void>;
+  /** SIGTERM by pid (the service drains), SIGKILL if it has not exited after `graceMs`. */
+  stop(graceMs?: number): Promise<void>;
 }
 
 /**
- * The real service as a separate process (`node --import tsx server/main.ts`), as a replica
- * runs in production, on a free loopback port. Resolves once /ready answers 200.
+ * The real service as a process of its own (`npm start` without npm: node with tsx's loader,
+ * so the pid is the service's own), as a replica runs in production, on a free loopback port.
+ * `env` is added to this process's environment. Resolves once /ready answers 200.
  */
 export async function startServiceProcess(
   env: Record<string, string>,
-  readyTimeoutMs = 60_000,
+  readyTimeoutMs = 120_000,
 ): Promise<ServiceProcess> {
   const port = await freePort();
-  const child: ChildProcess = spawn(process.execPath, ["--import", "tsx", "server/main.ts"], {
+  const child = spawn(process.execPath, ["--import", "tsx", "server/main.ts"], {
     cwd: REPO_ROOT,
-    env: { ...process.env, MODEL_PACK: TEST_PACK, ...env, PORT: String(port), HOST: "127.0.0.1" },
+    env: { ...process.env, ...env, PORT: String(port), HOST: "127.0.0.1" },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let output = "";
@@ -34,28 +35,20 @@ export async function startServiceProcess(
   };
   child.stdout?.on("data", keep);
   child.stderr?.on("data", keep);
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-  const running = () => child.exitCode === null && child.signalCode === null;
-
-  async function stop() {
-    if (child.pid === undefined || !running()) return;
-    process.kill(child.pid, "SIGTERM");
-    if ((await Promise.race([exited.then(() => "exited"), sleep(5000)])) !== "exited") {
-      if (running()) process.kill(child.pid, "SIGKILL");
-      await exited;
-    }
-  }
-
-  const url = `http://127.0.0.1:${port}`;
+  const service: ServiceProcess = {
+    url: `http://127.0.0.1:${port}`,
+    pid: child.pid,
+    output: () => output,
+    stop: (graceMs = 15_000) => stopProcess(child, graceMs),
+  };
   const deadline = Date.now() + readyTimeoutMs;
   for (;;) {
-    const ready = await fetch(`${url}/ready`).catch(() => null);
-    if (ready?.status === 200) break;
-    if (!running() || Date.now() > deadline) {
-      await stop();
-      throw new Error(`service on ${port} did not become ready:\n${output}`);
+    const ready = await fetch(`${service.url}/ready`).catch(() => null);
+    if (ready?.status === 200) return service;
+    if (child.exitCode !== null || child.signalCode !== null || Date.now() > deadline) {
+      await service.stop();
+      throw new Error(`the service on port ${port} did not become ready:\n${output}`);
     }
     await sleep(100);
   }
-  return { url, pid: child.pid, output: () => output, stop };
 }

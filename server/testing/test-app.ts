@@ -9,6 +9,9 @@ import {
 import { createApp } from "../app.ts";
 import { loadConfig } from "../config.ts";
 import { createRuntime, type Runtime } from "../runtime/runtime.ts";
+import type { ServiceRuntime } from "../runtime/service-runtime.ts";
+import type { FakePipelineOptions } from "./fake-pipeline.ts";
+import { createFakeRuntime } from "./fake-runtime.ts";
 import { jsonRequest, multipartRequest, type UploadPart } from "./multipart.ts";
 
 export interface GraphQLResponse<T = Record<string, unknown>> {
@@ -29,9 +32,9 @@ export interface GraphQLResponse<T = Record<string, unknown>> {
 export const TEST_PACK = "fashion-mnist";
 
 /**
- * The real service (real pack, real models, real HTTP handler) for in-process tests.
- * `env` overrides the environment the config parses, exactly as a deployment would set it;
- * `appOptions` reaches createApp (e.g. a clock for the rate limiter).
+ * The real service (real pack, real models, real HTTP handler) for in-process tests of what the
+ * models answer. `env` overrides the environment the config parses, exactly as a deployment
+ * would set it; `appOptions` reaches createApp (e.g. a clock for the rate limiter).
  */
 export async function createTestApp(
   env: Record<string, string> = {},
@@ -40,6 +43,27 @@ export async function createTestApp(
   const runtime: Runtime = await createRuntime(
     loadConfig({ CACHE_DIR: ".cache/test", MODEL_PACK: TEST_PACK, ...env }),
   );
+  return testAppOn(runtime, appOptions);
+}
+
+/**
+ * The real HTTP handler on a runtime of fake models (createFakeRuntime): for tests of the HTTP
+ * edge, where what a model answers is not the point. Opens no model file. `calls` counts the
+ * decodes and model calls the pipeline made.
+ */
+export function createFakeTestApp(
+  env: Record<string, string> = {},
+  options: { app?: Parameters<typeof createApp>[1]; pipeline?: FakePipelineOptions } = {},
+) {
+  const { runtime, calls } = createFakeRuntime(env, options.pipeline);
+  return { ...testAppOn(runtime, options.app), calls };
+}
+
+/** Requests in-process against createApp(runtime), answered with status, headers and body. */
+function testAppOn<R extends ServiceRuntime>(
+  runtime: R,
+  appOptions: Parameters<typeof createApp>[1] = {},
+) {
   const app = createApp(runtime, appOptions);
 
   async function send<T>(request: Request): Promise<GraphQLResponse<T>> {
@@ -78,6 +102,7 @@ export async function createTestApp(
 }
 
 export type TestApp = Awaited<ReturnType<typeof createTestApp>>;
+export type FakeTestApp = ReturnType<typeof createFakeTestApp>;
 
 /** A real HTTP server for a handler, on 127.0.0.1 and a port the OS picks. */
 export async function listen(handler: Parameters<typeof createServer>[1]) {

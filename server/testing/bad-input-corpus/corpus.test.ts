@@ -1,6 +1,6 @@
-import { createHash } from "node:crypto";
 import sharp from "sharp";
 import { describe, expect, it } from "vitest";
+import { sha256Hex } from "../../hashing/sha256.ts";
 import { BAD_INPUT_CORPUS } from "./corpus.ts";
 import { animated, exifOriented, jpegOf, pngOf, withTransparentCorner } from "./image-builders.ts";
 import { storedForOrientation } from "./image-bytes.ts";
@@ -8,8 +8,6 @@ import { fromPixels, sourcePixels } from "./sources.ts";
 
 // What the service does with each kind is checked in schema/resolvers/classify.bad-input.test.ts;
 // here, that the corpus is what it says it is.
-
-const digest = (bytes: Uint8Array) => createHash("sha256").update(bytes).digest("hex");
 
 describe("the bad-input corpus", () => {
   it("has at least 40 kinds, each named once", () => {
@@ -20,7 +18,7 @@ describe("the bad-input corpus", () => {
 
   it("builds the same bytes on every run", async () => {
     const build = async () =>
-      Promise.all(BAD_INPUT_CORPUS.map(async (kind) => digest((await kind.build()).body)));
+      Promise.all(BAD_INPUT_CORPUS.map(async (kind) => sha256Hex((await kind.build()).body)));
     expect(await build()).toEqual(await build());
   });
 
