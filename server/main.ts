@@ -1,7 +1,7 @@
 import { createServer } from "node:http";
 import { createApp } from "./app.ts";
 import { describeAccessControl } from "./auth/use-api-keys.ts";
-import { ConfigError, loadConfig } from "./config.ts";
+import { ConfigError, loadConfig } from "./config/config.ts";
 import { createRuntime } from "./runtime/runtime.ts";
 import { startTracing } from "./telemetry/tracing-sdk.ts";
 

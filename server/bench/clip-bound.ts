@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { loadConfig } from "../config.ts";
+import { loadConfig } from "../config/config.ts";
 import { sha256Hex } from "../hashing/sha256.ts";
 import { cpuLine } from "../inference/cpu-features.ts";
 import { syntheticJpegs } from "../inference/synthetic-images.ts";

@@ -1,5 +1,5 @@
 import sharp from "sharp";
-import { loadConfig } from "../config.ts";
+import { loadConfig } from "../config/config.ts";
 import { sha256Hex } from "../hashing/sha256.ts";
 import { createRuntime } from "../runtime/runtime.ts";
 

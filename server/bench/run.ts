@@ -4,7 +4,7 @@ import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { createApp } from "../app.ts";
-import { loadConfig } from "../config.ts";
+import { loadConfig } from "../config/config.ts";
 import { sha256Hex } from "../hashing/sha256.ts";
 import { syntheticJpegs } from "../inference/synthetic-images.ts";
 import { dot } from "../math/vector-math.ts";

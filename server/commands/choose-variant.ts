@@ -1,4 +1,4 @@
-import { loadConfig } from "../config.ts";
+import { loadConfig } from "../config/config.ts";
 import { measureVariant } from "../inference/model-variants.ts";
 import { loadPack } from "../packs/load-pack.ts";
 

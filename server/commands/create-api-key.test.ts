@@ -2,7 +2,7 @@ import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
 import { hashSecret } from "../auth/api-keys.ts";
-import { loadConfig } from "../config.ts";
+import { loadConfig } from "../config/config.ts";
 import { REPO_ROOT } from "../testing/shared-data.ts";
 import { createFakeTestApp } from "../testing/test-app.ts";
 

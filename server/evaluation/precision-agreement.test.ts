@@ -2,7 +2,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { loadConfig } from "../config.ts";
+import { loadConfig } from "../config/config.ts";
 import { loadModels } from "../inference/load-models.ts";
 import { loadPack } from "../packs/load-pack.ts";
 import { copyPack } from "../testing/pack-copy.ts";

@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { createEnsembleRule } from "../calibration/index.ts";
-import { loadConfig } from "../config.ts";
+import { loadConfig } from "../config/config.ts";
 import { createPredictionStore } from "../feedback/prediction-store.ts";
 import { sha256Hex } from "../hashing/sha256.ts";
 import { createClassifier } from "../pipeline/classify.ts";

@@ -3,7 +3,7 @@ import sharp from "sharp";
 import { createRedisEmbeddingLevel } from "../cache/redis-embedding-level.ts";
 import { createRedisJsonLevel } from "../cache/redis-json-level.ts";
 import { createEnsembleRule } from "../calibration/index.ts";
-import type { Config } from "../config.ts";
+import type { Config } from "../config/config.ts";
 import { createAccuracyWindow } from "../feedback/accuracy-window.ts";
 import { createFeedback } from "../feedback/feedback.ts";
 import { createPredictionStore, type PredictionStore } from "../feedback/prediction-store.ts";

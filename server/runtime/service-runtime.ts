@@ -1,4 +1,4 @@
-import type { Config } from "../config.ts";
+import type { Config } from "../config/config.ts";
 import type { SubmitFeedback } from "../feedback/feedback.ts";
 import type { Models } from "../inference/load-models.ts";
 import type { OnnxModel } from "../inference/onnx-session.ts";

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { loadConfig } from "../config.ts";
+import { loadConfig } from "../config/config.ts";
 import { TEST_PACK } from "../testing/test-app.ts";
 import { createRuntime } from "./runtime.ts";
 

@@ -1,6 +1,6 @@
 import { Registry } from "prom-client";
 import { createEnsembleRule } from "../calibration/index.ts";
-import type { Config } from "../config.ts";
+import type { Config } from "../config/config.ts";
 import { createPredictionStore } from "../feedback/prediction-store.ts";
 import { sha256Hex } from "../hashing/sha256.ts";
 import type { Models } from "../inference/load-models.ts";

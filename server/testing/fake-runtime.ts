@@ -1,4 +1,4 @@
-import { loadConfig } from "../config.ts";
+import { loadConfig } from "../config/config.ts";
 import { createAccuracyWindow } from "../feedback/accuracy-window.ts";
 import { createFeedback } from "../feedback/feedback.ts";
 import type { ServiceRuntime } from "../runtime/service-runtime.ts";

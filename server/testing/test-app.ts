@@ -7,7 +7,7 @@ import {
   ClassifyDocument,
 } from "../../schema/generated/operations.ts";
 import { createApp } from "../app.ts";
-import { loadConfig } from "../config.ts";
+import { loadConfig } from "../config/config.ts";
 import { createRuntime, type Runtime } from "../runtime/runtime.ts";
 import type { ServiceRuntime } from "../runtime/service-runtime.ts";
 import type { FakePipelineOptions } from "./fake-pipeline.ts";

@@ -3,7 +3,7 @@ import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promis
 import { cpus, tmpdir } from "node:os";
 import { basename, join, resolve } from "node:path";
 import { promisify } from "node:util";
-import { loadConfig } from "../../config.ts";
+import { loadConfig } from "../../config/config.ts";
 import { type CpuFeatures, cpuFeatures, cpuLine } from "../../inference/cpu-features.ts";
 import { syntheticJpegs } from "../../inference/synthetic-images.ts";
 import { createRuntime } from "../../runtime/runtime.ts";

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { z } from "zod";
-import { type ApiKeyEntry, parseApiKeyList, parseRateLimit } from "./auth/api-keys.ts";
+import { type ApiKeyEntry, parseApiKeyList, parseRateLimit } from "../auth/api-keys.ts";
 
 // How one environment variable's text becomes a value. Each parser reports a bad value as a
 // zod issue, so the configuration names the variable and lists every problem at once. Each is

@@ -1,6 +1,6 @@
 import { availableParallelism } from "node:os";
 import { z } from "zod";
-import { LEGACY_THRESHOLDS } from "./calibration/index.ts";
+import { LEGACY_THRESHOLDS } from "../calibration/index.ts";
 import {
   apiKeyFile,
   apiKeyList,

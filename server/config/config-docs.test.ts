@@ -7,7 +7,7 @@ import { configVariables, loadConfig } from "./config.ts";
 // them to the one declaration in config.ts, so a renamed variable or a changed default cannot
 // leave the documentation behind.
 
-const read = (file: string) => readFileSync(new URL(`../${file}`, import.meta.url), "utf8");
+const read = (file: string) => readFileSync(new URL(`../../${file}`, import.meta.url), "utf8");
 
 interface Row {
   names: string[];
@@ -132,7 +132,7 @@ const declared = new Map(configVariables.map((variable) => [variable.name, varia
 const documentation = [
   "README.md",
   "SECURITY.md",
-  ...readdirSync(new URL("../docs/", import.meta.url)).map((file) => `docs/${file}`),
+  ...readdirSync(new URL("../../docs/", import.meta.url)).map((file) => `docs/${file}`),
 ].filter((file) => file.endsWith(".md"));
 
 describe("documentation of the environment variables", () => {
