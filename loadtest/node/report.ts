@@ -1,4 +1,4 @@
-import { quantile } from "../../server/bench/stats.ts";
+import { quantile } from "../../server/math/quantile.ts";
 import type { RateProfile, Scenario } from "../lib/scenarios.js";
 import { expectedRequests, profileDurationS } from "../lib/scenarios.js";
 import type { Outcome } from "./send-classify.ts";

@@ -24,22 +24,29 @@ const samples = loadEmbeddedSamples();
 const sample = (i: number) => samples[i] as (typeof samples)[number];
 const png = (bytes: Uint8Array, path = "variables.image") => ({ path, bytes, type: "image/png" });
 
+/** classify and classifyBatch of PNGs, on the app `service()` returns when called. */
+function uploads(service: () => Pick<TestApp, "upload">) {
+  return {
+    classify: (bytes: Uint8Array, options?: Record<string, unknown>) =>
+      service().upload<{ classify: ClassificationResult }>(CLASSIFY, { image: null, options }, [
+        png(bytes),
+      ]),
+    classifyBatch: (images: Uint8Array[], options?: Record<string, unknown>) =>
+      service().upload<{ classifyBatch: BatchItem[] }>(
+        CLASSIFY_BATCH,
+        { images: images.map(() => null), options },
+        images.map((bytes, i) => png(bytes, `variables.images.${i}`)),
+      ),
+  };
+}
+
 describe("classify on the embedded pack, through the HTTP handler", () => {
   let service: TestApp;
   beforeAll(async () => {
     service = await createTestApp({ VLM_TIMEOUT_MS: "30000" });
   });
 
-  const classify = (bytes: Uint8Array, options?: Record<string, unknown>) =>
-    service.upload<{ classify: ClassificationResult }>(CLASSIFY, { image: null, options }, [
-      png(bytes),
-    ]);
-  const classifyBatch = (images: Uint8Array[], options?: Record<string, unknown>) =>
-    service.upload<{ classifyBatch: BatchItem[] }>(
-      CLASSIFY_BATCH,
-      { images: images.map(() => null), options },
-      images.map((bytes, i) => png(bytes, `variables.images.${i}`)),
-    );
+  const { classify, classifyBatch } = uploads(() => service);
 
   describe("answers", () => {
     it("classifies the sample photos of every class", async () => {
@@ -124,16 +131,7 @@ describe("classify on the embedded pack, through the HTTP handler", () => {
 describe("classify's requests, errors and service queries, on fake models", () => {
   const service = createFakeTestApp();
 
-  const classify = (bytes: Uint8Array, options?: Record<string, unknown>) =>
-    service.upload<{ classify: ClassificationResult }>(CLASSIFY, { image: null, options }, [
-      png(bytes),
-    ]);
-  const classifyBatch = (images: Uint8Array[], options?: Record<string, unknown>) =>
-    service.upload<{ classifyBatch: BatchItem[] }>(
-      CLASSIFY_BATCH,
-      { images: images.map(() => null), options },
-      images.map((bytes, i) => png(bytes, `variables.images.${i}`)),
-    );
+  const { classify, classifyBatch } = uploads(() => service);
 
   describe("one request's images are merged and de-duplicated", () => {
     it("scores duplicates once, in one pipeline batch, and answers in the order sent", async () => {

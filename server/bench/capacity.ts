@@ -7,10 +7,11 @@ import { loadPhotos, type Photo, uniquePhoto } from "../../loadtest/node/photos.
 import type { LoadReport } from "../../loadtest/node/report.ts";
 import { sendClassify } from "../../loadtest/node/send-classify.ts";
 import { cpuLine } from "../inference/cpu-features.ts";
+import { quantile } from "../math/quantile.ts";
 import { METRICS } from "../telemetry/metric-names.ts";
 import { sampleValue } from "../telemetry/metrics-text.ts";
 import { startServiceProcess } from "../testing/service-process.ts";
-import { quantile, round } from "./stats.ts";
+import { round } from "./stats.ts";
 
 /**
  * Capacity from per-stage costs, then the load that meets the latency targets

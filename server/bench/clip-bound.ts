@@ -5,9 +5,10 @@ import { loadConfig } from "../config/config.ts";
 import { sha256Hex } from "../hashing/sha256.ts";
 import { cpuLine } from "../inference/cpu-features.ts";
 import { syntheticJpegs } from "../inference/synthetic-images.ts";
+import { quantile } from "../math/quantile.ts";
 import { createRuntime } from "../runtime/runtime.ts";
 import { sampleValue } from "../telemetry/metrics-text.ts";
-import { quantile, round } from "./stats.ts";
+import { round } from "./stats.ts";
 import { towerLatency } from "./tower-latency.ts";
 
 /**

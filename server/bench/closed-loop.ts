@@ -1,4 +1,5 @@
-import { quantile, round } from "./stats.ts";
+import { quantile } from "../math/quantile.ts";
+import { round } from "./stats.ts";
 
 export interface LoadResult {
   requests: number;

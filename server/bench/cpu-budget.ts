@@ -4,10 +4,11 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { cpuLine } from "../inference/cpu-features.ts";
 import { openOnnxModel, type SessionOptions, stackImages } from "../inference/onnx-session.ts";
+import { quantile } from "../math/quantile.ts";
 import { loadPack, type ModelPack } from "../packs/load-pack.ts";
 import { createComputeGate } from "./compute-gate.ts";
 import { type MixedResult, mixedLoad } from "./mixed-load.ts";
-import { quantile, round, timeRuns } from "./stats.ts";
+import { round, timeRuns } from "./stats.ts";
 import { randomImages } from "./tower-latency.ts";
 
 /**

@@ -3,10 +3,11 @@ import { cpus } from "node:os";
 import { parseArgs } from "node:util";
 import { loadConfig } from "../config/config.ts";
 import { sha256Hex } from "../hashing/sha256.ts";
+import { quantile } from "../math/quantile.ts";
 import { decodeImage } from "../pipeline/decode.ts";
 import { createRuntime } from "../runtime/runtime.ts";
 import { loadEmbeddedSamples } from "../testing/shared-data.ts";
-import { quantile, round, timeRuns } from "./stats.ts";
+import { round, timeRuns } from "./stats.ts";
 
 /**
  * What a lone request pays beyond its models (`npm run bench:lone`): one request at a time

@@ -1,4 +1,5 @@
-import { quantile, round } from "./stats.ts";
+import { quantile } from "../math/quantile.ts";
+import { round } from "./stats.ts";
 
 /** What one mixed run measured: both models' throughput, the CNN's latency, the cores used. */
 export interface MixedResult {

@@ -7,6 +7,7 @@ import { createApp } from "../app.ts";
 import { loadConfig } from "../config/config.ts";
 import { sha256Hex } from "../hashing/sha256.ts";
 import { syntheticJpegs } from "../inference/synthetic-images.ts";
+import { quantile } from "../math/quantile.ts";
 import { dot } from "../math/vector-math.ts";
 import { createRuntime, type Runtime } from "../runtime/runtime.ts";
 import { multipartRequest } from "../testing/multipart.ts";
@@ -15,7 +16,7 @@ import { closedLoop } from "./closed-loop.ts";
 import { gemmCeiling } from "./gemm-ceiling.ts";
 import { measureMemory } from "./memory.ts";
 import { peerComparison } from "./peer/peer-comparison.ts";
-import { quantile, round, timeRuns } from "./stats.ts";
+import { round, timeRuns } from "./stats.ts";
 import { randomImages, towerLatency } from "./tower-latency.ts";
 
 /**

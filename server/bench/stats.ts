@@ -1,10 +1,3 @@
-/** The q-quantile (0..1) of samples, by nearest rank; NaN for none. */
-export function quantile(samples: ArrayLike<number>, q: number): number {
-  if (samples.length === 0) return Number.NaN;
-  const sorted = Array.from(samples).sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] as number;
-}
-
 /** Runs `once` repeatedly for about `seconds` (at least `minRuns`), after `warmUp` untimed runs. */
 export async function timeRuns(
   once: () => Promise<unknown>,

@@ -1,5 +1,6 @@
 import type { ClipVisionModel } from "../inference/clip-vision.ts";
-import { quantile, round, timeRuns } from "./stats.ts";
+import { quantile } from "../math/quantile.ts";
+import { round, timeRuns } from "./stats.ts";
 
 export interface BatchTiming {
   batch: number;

@@ -1,4 +1,5 @@
-import { quantile, round } from "../stats.ts";
+import { quantile } from "../../math/quantile.ts";
+import { round } from "../stats.ts";
 
 /** Throughput and per-call latency of a sequence of calls, each over `perCall` images. */
 export interface CallTiming {
