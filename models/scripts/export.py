@@ -66,6 +66,14 @@ def max_abs_diff(path, torch_model, x):
     return float(np.abs(got - want).max())
 
 
+def max_rel_diff(path, torch_model, x):
+    """max_abs_diff relative to the largest |torch output| (at least 1): the image tower's
+    embeddings are not normalised and reach about 100, where float32 rounding alone is ~1e-5."""
+    with torch.no_grad():
+        peak = float(torch_model(x).abs().max())
+    return max_abs_diff(path, torch_model, x) / max(1.0, peak)
+
+
 def io_description(path):
     """[(kind, name, elem type, shape with dim names)] for the graph inputs and outputs."""
     model = onnx.load(path)

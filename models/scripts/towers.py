@@ -42,10 +42,38 @@ def classifier_cnn(num_classes=10):
 
 
 def vision_tower(embed_dim=64):
-    """A different CNN: 5x5 stem (32), one 3x3 stage (64), then a linear projection of the 7x7 map."""
+    """The text tower's partner in contrastive training: 5x5 stem (32), one 3x3 stage (64), then a
+    linear projection of the 7x7 map. Not shipped: residual_vision_tower replaces it."""
     return nn.Sequential(
         GreyConv(32, 5), nn.BatchNorm2d(32), nn.ReLU(), nn.MaxPool2d(2),      # 14x14
         *_conv_bn_relu(32, 64), nn.MaxPool2d(2),                            # 7x7
+        nn.Flatten(), nn.Dropout(0.2), nn.Linear(64 * 49, embed_dim),
+    )
+
+
+class Residual(nn.Module):
+    """relu(x + body(x)): a skip connection around a conv-BN-ReLU-conv-BN body."""
+
+    def __init__(self, body):
+        super().__init__()
+        self.body = body
+
+    def forward(self, x):
+        return F.relu(x + self.body(x))
+
+
+def residual_vision_tower(embed_dim=64):
+    """The CLIP image tower: 5x5 stem (32), a 3x3 stage (64), a residual block on the 7x7 map,
+    then a linear projection of the whole 7x7 map.
+
+    Deliberately unlike the classifier (3x3 stem, three pooled stages, a 3x3 map): a larger
+    first receptive field and a finer final map, so its mistakes are less often the same.
+    """
+    return nn.Sequential(
+        GreyConv(32, 5), nn.BatchNorm2d(32), nn.ReLU(), nn.MaxPool2d(2),      # 14x14
+        *_conv_bn_relu(32, 64), nn.MaxPool2d(2),                            # 7x7
+        Residual(nn.Sequential(*_conv_bn_relu(64, 64), nn.Conv2d(64, 64, 3, padding=1, bias=False),
+                               nn.BatchNorm2d(64))),
         nn.Flatten(), nn.Dropout(0.2), nn.Linear(64 * 49, embed_dim),
     )
 
@@ -71,6 +99,8 @@ def fold_for_export(model):
             conv.weight.data.copy_(w)
             conv.bias.data.copy_(b)
             out.append(conv)
+        elif isinstance(m, Residual):
+            out.append(Residual(fold_for_export(m.body)))
         elif isinstance(m, nn.Dropout):
             pass
         else:

@@ -44,6 +44,17 @@ def _flip(x, gen):
     return torch.where(flip[:, None, None, None], x.flip(3), x)
 
 
+def _shift(x, gen, background, pad=2):
+    """Random translation per image by up to `pad` pixels each way, filling with the background."""
+    b, c, h, w = x.shape
+    xp = F.pad(x, (pad, pad, pad, pad), value=background)
+    oy = torch.randint(0, 2 * pad + 1, (b,), generator=gen)
+    ox = torch.randint(0, 2 * pad + 1, (b,), generator=gen)
+    rows = (oy[:, None] + torch.arange(h))[:, None, :, None]
+    cols = (ox[:, None] + torch.arange(w))[:, None, None, :]
+    return xp[torch.arange(b)[:, None, None, None], torch.arange(c)[None, :, None, None], rows, cols]
+
+
 def _log_progress(log, name, step, total, loss, t0):
     if log and (step % 100 == 0 or step == total - 1):
         log(f"{name} step {step + 1}/{total} loss {loss:.4f} {time.time() - t0:.0f}s")
@@ -145,3 +156,33 @@ def train_clip(x, y, tokenizer, context_length, epochs, seed, embed_dim=64, grou
         sched.step()
         _log_progress(log, f"clip (scale {s.item():.1f})", step, total, loss.item(), t0)
     return vision.eval(), text.eval(), scale.eval()
+
+
+def train_vision(x, y, text_embeddings, logit_scale, epochs, seed, embed_dim=64, batch_size=128, log=None):
+    """Train towers.residual_vision_tower against fixed label embeddings.
+
+    The loss is the cross-entropy of softmax(logit_scale * normalize(image) @ text_embeddings.T),
+    the service's own CLIP scoring, so the tower is trained for exactly what it is asked at run
+    time while the text tower, and with it run-time labels, stays as the contrastive training
+    left it. Random shifts as well as flips: the classifier only saw flips, and images it never
+    saw off-centre are where the two should disagree usefully.
+    """
+    seed_all(seed)
+    model = towers.residual_vision_tower(embed_dim)
+    gen = torch.Generator().manual_seed(seed)
+    emb = torch.as_tensor(text_embeddings, dtype=torch.float32)
+    background = float(x.min())  # black, normalised
+    total = max(1, int(round(epochs * (x.shape[0] // batch_size))))
+    opt = torch.optim.AdamW(model.parameters(), lr=4e-3, weight_decay=5e-4)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=4e-3, total_steps=total)
+    model.train()
+    t0 = time.time()
+    for step, total, idx in _batches(x.shape[0], batch_size, epochs, gen):
+        img = F.normalize(model(_shift(_flip(x[idx], gen), gen, background)), dim=-1)
+        loss = F.cross_entropy(logit_scale * img @ emb.t(), y[idx], label_smoothing=0.1)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        sched.step()
+        _log_progress(log, "vision", step, total, loss.item(), t0)
+    return model.eval()

@@ -9,7 +9,7 @@ import { sha256Hex } from "../hashing/sha256.ts";
 import type { Classification } from "../pipeline/types.ts";
 import { createRuntime, type Runtime } from "../runtime/runtime.ts";
 
-/** The accuracy the issue asks of the calibrated cascade on the test images. */
+/** The top-1 accuracy the calibrated cascade must reach on the test images. */
 const TARGET = 0.923;
 
 const present = hasFashionMnist();
@@ -64,10 +64,9 @@ describe.skipIf(!present)("Fashion-MNIST: the committed calibration on the test 
     expect(
       Math.abs(tally.routed / tally.images - (calibration?.heldOut?.share ?? 0)),
     ).toBeLessThanOrEqual(2e-4);
-    if (auto < TARGET) {
-      console.warn(
-        `Fashion-MNIST AUTO ${(auto * 100).toFixed(2)} % is below the ${(TARGET * 100).toFixed(1)} % target (CNN ${(cnn * 100).toFixed(2)} %): see the pack README's Calibration section`,
-      );
-    }
+  });
+
+  it(`reaches the ${(TARGET * 100).toFixed(1)} % target on the test images`, () => {
+    expect(tally.auto / tally.images).toBeGreaterThanOrEqual(TARGET);
   });
 });
