@@ -286,8 +286,9 @@ rewrites every file in this folder. It needs Debian's `python3-torch`,
   (Debian's PyTorch does its matrix products through the system BLAS, so
   another BLAS may change the last bits).
 - **Time.** On a 2-core CPU that other jobs were using at the same time:
-  CNN 4–6 minutes, contrastive towers 6–7 minutes, image tower 29
-  minutes for 8 epochs under heavy load (0.45–0.7 s per step of 128 images).
+  CNN 4–6 minutes, contrastive towers 6–7 minutes, image tower 20–29
+  minutes for 8 epochs in two runs under heavy load (0.3–0.7 s per step of
+  128 images).
 
 Training templates ({len(f['train_templates'])}):
 
