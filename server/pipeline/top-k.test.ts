@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { seededRandom } from "../testing/seeded-random.ts";
 import { topK } from "./top-k.ts";
 
 const labels = ["cat", "dog", "bird", "fish", "frog"];
@@ -46,5 +47,18 @@ describe("topK", () => {
     const scores = f32([0.1, 0.5, 0.05, 0.3, 0.05]);
     topK(scores, labels, 5);
     expect(Array.from(scores)).toEqual([0.1, 0.5, 0.05, 0.3, 0.05].map(Math.fround));
+  });
+
+  it("picks the same labels in the same order from 1000 scores with ties, for any k", () => {
+    const random = seededRandom(7);
+    // Scores on a coarse grid, so ties are frequent.
+    const scores = f32(Array.from({ length: 1000 }, () => Math.round(random.next() * 50) / 50));
+    const many = Array.from({ length: 1000 }, (_, i) => `label ${i}`);
+    const byFullSort = Array.from(scores.keys())
+      .sort((a, b) => (scores[b] as number) - (scores[a] as number) || a - b)
+      .map((i) => many[i]);
+    for (const k of [1, 2, 5, 31, 32, 33, 100, 1000]) {
+      expect(topK(scores, many, k).map((p) => p.label)).toEqual(byFullSort.slice(0, k));
+    }
   });
 });
