@@ -60,14 +60,19 @@ def _log_progress(log, name, step, total, loss, t0):
         log(f"{name} step {step + 1}/{total} loss {loss:.4f} {time.time() - t0:.0f}s")
 
 
+def _one_cycle(model, examples, epochs, batch_size):
+    """AdamW with a one-cycle schedule up to 4e-3, over the steps of `epochs` epochs."""
+    total = max(1, int(round(epochs * (examples // batch_size))))
+    opt = torch.optim.AdamW(model.parameters(), lr=4e-3, weight_decay=5e-4)
+    return opt, torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=4e-3, total_steps=total)
+
+
 def train_classifier(x, y, epochs, seed, batch_size=128, log=None):
     """Train towers.classifier_cnn with AdamW + one-cycle, label smoothing 0.1, random flips."""
     seed_all(seed)
     model = towers.classifier_cnn()
     gen = torch.Generator().manual_seed(seed)
-    total = max(1, int(round(epochs * (x.shape[0] // batch_size))))
-    opt = torch.optim.AdamW(model.parameters(), lr=4e-3, weight_decay=5e-4)
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=4e-3, total_steps=total)
+    opt, sched = _one_cycle(model, x.shape[0], epochs, batch_size)
     model.train()
     t0 = time.time()
     for step, total, idx in _batches(x.shape[0], batch_size, epochs, gen):
@@ -172,9 +177,7 @@ def train_vision(x, y, text_embeddings, logit_scale, epochs, seed, embed_dim=64,
     gen = torch.Generator().manual_seed(seed)
     emb = torch.as_tensor(text_embeddings, dtype=torch.float32)
     background = float(x.min())  # black, normalised
-    total = max(1, int(round(epochs * (x.shape[0] // batch_size))))
-    opt = torch.optim.AdamW(model.parameters(), lr=4e-3, weight_decay=5e-4)
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=4e-3, total_steps=total)
+    opt, sched = _one_cycle(model, x.shape[0], epochs, batch_size)
     model.train()
     t0 = time.time()
     for step, total, idx in _batches(x.shape[0], batch_size, epochs, gen):
