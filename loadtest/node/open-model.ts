@@ -56,7 +56,10 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
     routing = "auto",
   } = options;
   const { photos } = options;
-  const samples = photos ? new Map() : (options.samples ?? (await loadSamples()));
+  // What request `index` uploads: the next photo, or the mix's planned sample.
+  const uploadFor = photos
+    ? (_plan: RequestPlan, index: number, nonce: string) => photoUpload(photos, index, nonce)
+    : sampleUploader(options.samples ?? (await loadSamples()));
   // Part of every unique image's bytes, so no run hits another run's cache entries.
   const runId = `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
 
@@ -86,9 +89,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
       continue;
     }
     const plan = planRequest(index);
-    const upload = photos
-      ? photoUpload(photos, index, `${runId}-${index}`)
-      : sampleUpload(samples, plan, `${runId}-${index}`);
+    const upload = uploadFor(plan, index, `${runId}-${index}`);
     const request = sendClassify(
       target,
       { ...upload, operations: operationsFor(plan, routing) },
@@ -119,14 +120,14 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
   return summarize(scenario, target, outcomes, { scheduled, overflow, elapsedMs });
 }
 
-function sampleUpload(
-  samples: ReadonlyMap<string, Uint8Array>,
-  plan: ReturnType<typeof planRequest>,
-  nonce: string,
-) {
-  const png = samples.get(plan.file);
-  if (!png) throw new Error(`sample ${plan.file} is missing`);
-  return { file: plan.file, bytes: plan.hot ? png : uniqueImage(png, nonce) };
+type RequestPlan = ReturnType<typeof planRequest>;
+
+function sampleUploader(samples: ReadonlyMap<string, Uint8Array>) {
+  return (plan: RequestPlan, _index: number, nonce: string) => {
+    const png = samples.get(plan.file);
+    if (!png) throw new Error(`sample ${plan.file} is missing`);
+    return { file: plan.file, bytes: plan.hot ? png : uniqueImage(png, nonce) };
+  };
 }
 
 function photoUpload(photos: readonly Photo[], index: number, nonce: string) {

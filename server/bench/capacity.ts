@@ -1,4 +1,3 @@
-import { readFile } from "node:fs/promises";
 import { availableParallelism } from "node:os";
 import { parseArgs } from "node:util";
 import { buildScenario } from "../../loadtest/lib/scenarios.js";
@@ -18,10 +17,11 @@ import { round } from "./stats.ts";
  * (`npm run bench:capacity -- --photos DIR`).
  *
  * 1. Starts the service as its own process and measures what each stage costs it in CPU time
- *    (read from /proc, every thread counted): a whole request that is a result-cache hit (HTTP,
- *    multipart, GraphQL, hashing: no decode, no model), a distinct photo with CLIP off (plus
- *    decode and CNN), and one with CLIP forced (plus the second model). Each runs with several
- *    requests in flight, so the models batch as they do under load. The cores divided by the
+ *    (from its own /metrics: the process's CPU, every thread counted, and the split by thread):
+ *    a request that is a result-cache hit (HTTP, multipart, GraphQL, hashing: no decode, no
+ *    model), a distinct photo with CLIP off (plus decode and CNN), and one with CLIP forced
+ *    (plus the second model). Each runs with several requests in flight, so the models batch
+ *    as they do under load. The cores divided by the
  *    cost of an average request (CLIP's cost weighted by the share the routing sends it) is
  *    the capacity.
  * 2. Runs the open-model load at rising fractions of that capacity, every photo with new bytes,
@@ -63,8 +63,6 @@ const stageRequests = Number(values["stage-requests"]);
 const fractions = values.steps.split(",").map(Number);
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
-// The kernel reports process CPU time in USER_HZ ticks, 100 per second on Linux.
-const TICKS_PER_SECOND = 100;
 /** Requests in flight while a stage is measured: enough for the batchers to fill. */
 const STAGE_CONCURRENCY = 8;
 /** The thread groups of thread_cpu_seconds_total (see telemetry/thread-cpu.ts). */
@@ -96,7 +94,7 @@ try {
   let missesInARow = 0;
   for (const fraction of fractions) {
     const rate = round(capacity * fraction, 1);
-    const cpuBefore = await threadCpu();
+    const cpuBefore = await serviceCpu();
     const report = await runLoad({
       scenario: buildScenario("steady", {
         rate,
@@ -113,7 +111,11 @@ try {
       report.latencyMs.p95 < p95Ms &&
       report.latencyMs.p99 < p99Ms &&
       report.fallbackShare < maxFallbackShare;
-    const cores = coresByThreads(cpuBefore, await threadCpu(), report.elapsedS);
+    const cores = coresByThreads(
+      cpuBefore.byThreads,
+      (await serviceCpu()).byThreads,
+      report.elapsedS,
+    );
     runs.push({ fraction, rate, report, met, cores });
     log(
       `${rate} req/s (${fraction} of capacity): cores ${JSON.stringify(cores)}; achieved ${round(report.achievedRate, 1)}, p50 ${round(report.latencyMs.p50, 1)} p95 ${round(report.latencyMs.p95, 1)} p99 ${round(report.latencyMs.p99, 1)} ms, errors ${report.errors.http + report.errors.graphql + report.errors.notSent}, CLIP ${round(100 * report.clipShare, 1)} %, fallbacks ${round(100 * report.fallbackShare, 2)} % → ${met ? "met" : "missed"}`,
@@ -236,8 +238,7 @@ async function cpuPerRequest(
   const latencies: number[] = [];
   await send(0);
   latencies.length = 0;
-  const before = await serviceCpuTicks();
-  const threadsBefore = await threadCpu();
+  const before = await serviceCpu();
   let next = 1;
   let clipUsed = 0;
   await Promise.all(
@@ -245,28 +246,20 @@ async function cpuPerRequest(
       while (next <= count) if ((await send(next++)).vlmUsed) clipUsed++;
     }),
   );
-  const ticks = (await serviceCpuTicks()) - before;
-  const threadsAfter = await threadCpu();
+  const after = await serviceCpu();
   const msByThreads = Object.fromEntries(
-    Object.entries(threadsAfter).map(([group, seconds]) => [
+    Object.entries(after.byThreads).map(([group, seconds]) => [
       group,
-      round((1000 * (seconds - (threadsBefore[group] ?? 0))) / count),
+      round((1000 * (seconds - (before.byThreads[group] ?? 0))) / count),
     ]),
   );
   return {
     msByThreads,
-    cpuMs: (ticks * 1000) / TICKS_PER_SECOND / count,
+    cpuMs: (1000 * (after.total - before.total)) / count,
     clipShare: clipUsed / count,
     p50Ms: round(quantile(latencies, 0.5)),
     p95Ms: round(quantile(latencies, 0.95)),
   };
-}
-
-/** utime + stime of the service process, all threads, from /proc/PID/stat (fields 14, 15). */
-async function serviceCpuTicks(): Promise<number> {
-  const stat = await readFile(`/proc/${service.pid}/stat`, "utf8");
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return Number(fields[11]) + Number(fields[12]);
 }
 
 async function meanDecodeMs(): Promise<number> {
@@ -276,15 +269,18 @@ async function meanDecodeMs(): Promise<number> {
   return count === 0 ? 0 : round((1000 * sum) / count);
 }
 
-/** The service's CPU seconds by thread group, from its thread_cpu_seconds_total. */
-async function threadCpu(): Promise<Record<string, number>> {
+/**
+ * The service's CPU seconds from one scrape: in all (prom-client's process_cpu_seconds_total,
+ * which counts threads that have ended too) and by thread group (thread_cpu_seconds_total).
+ */
+async function serviceCpu(): Promise<{ total: number; byThreads: Record<string, number> }> {
   const text = await fetch(`${service.url}/metrics`).then((response) => response.text());
-  const seconds: Record<string, number> = {};
+  const byThreads: Record<string, number> = {};
   for (const threads of THREAD_GROUPS) {
     const value = sampleValue(text, METRICS.threadCpu, { threads });
-    if (value !== null) seconds[threads] = value;
+    if (value !== null) byThreads[threads] = value;
   }
-  return seconds;
+  return { total: sampleValue(text, "process_cpu_seconds_total") ?? 0, byThreads };
 }
 
 /** Cores each thread group used over a run: CPU seconds per wall second, and their total. */
