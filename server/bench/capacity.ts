@@ -9,6 +9,7 @@ import { cpuLine } from "../inference/cpu-features.ts";
 import { quantile } from "../math/quantile.ts";
 import { METRICS } from "../telemetry/metric-names.ts";
 import { sampleValue } from "../telemetry/metrics-text.ts";
+import { cpuSecondsFromMetrics } from "../telemetry/thread-cpu.ts";
 import { startServiceProcess } from "../testing/service-process.ts";
 import { round } from "./stats.ts";
 
@@ -65,8 +66,6 @@ const log = (line: string) => process.stderr.write(`${line}\n`);
 
 /** Requests in flight while a stage is measured: enough for the batchers to fill. */
 const STAGE_CONCURRENCY = 8;
-/** The thread groups of thread_cpu_seconds_total (see telemetry/thread-cpu.ts). */
-const THREAD_GROUPS = ["main", "cnn", "clip_vision", "clip_text", "image_decode", "other"];
 
 const photos = await loadPhotos(values.photos);
 const cores = availableParallelism();
@@ -269,18 +268,9 @@ async function meanDecodeMs(): Promise<number> {
   return count === 0 ? 0 : round((1000 * sum) / count);
 }
 
-/**
- * The service's CPU seconds from one scrape: in all (prom-client's process_cpu_seconds_total,
- * which counts threads that have ended too) and by thread group (thread_cpu_seconds_total).
- */
-async function serviceCpu(): Promise<{ total: number; byThreads: Record<string, number> }> {
-  const text = await fetch(`${service.url}/metrics`).then((response) => response.text());
-  const byThreads: Record<string, number> = {};
-  for (const threads of THREAD_GROUPS) {
-    const value = sampleValue(text, METRICS.threadCpu, { threads });
-    if (value !== null) byThreads[threads] = value;
-  }
-  return { total: sampleValue(text, "process_cpu_seconds_total") ?? 0, byThreads };
+/** The service's CPU seconds from one scrape, in all and by thread group. */
+async function serviceCpu() {
+  return cpuSecondsFromMetrics(await fetch(`${service.url}/metrics`).then((r) => r.text()));
 }
 
 /** Cores each thread group used over a run: CPU seconds per wall second, and their total. */

@@ -72,6 +72,22 @@ describe("batch sizing", () => {
     expect(model.calls.map((call) => call.endedAt)).toEqual([320, 540]);
   });
 
+  it("plans on each size's upper bound, so calls that vary leave room for their spread", async () => {
+    const model = timedModel();
+    const latency = seededLatency();
+    // Size 3 has run at 320 ms (twice), then 420 ms: average 340, deviation 20, bound 380.
+    latency.observe(3, 320);
+    latency.observe(3, 420);
+    const batcher = createDynamicBatcher({ run: model.run, latency, now });
+
+    const results = [0, 1, 2].map((i) => batcher.submit(`item${i}`, { deadline: now() + 350 }));
+    await vi.runAllTimersAsync();
+    await expect(Promise.all(results)).resolves.toHaveLength(3);
+
+    // Three would make 350 ms on average (340) but not at their bound (380): two go first.
+    expect(model.batches()).toEqual([["item0", "item1"], ["item2"]]);
+  });
+
   it("fills batches to maxBatchSize when deadlines leave room, as without deadlines", async () => {
     const model = timedModel();
     const batcher = createDynamicBatcher({ run: model.run, latency: seededLatency(), now });
@@ -148,6 +164,38 @@ describe("admission", () => {
     await expect(first).resolves.toBe("FIRST");
     expect(model.batches()).toEqual([["first"]]);
     expect(rejections).toEqual([{ reason: "deadline" }]);
+  });
+
+  it("after a second idle, runs one item its stale estimates would refuse, and learns from it", async () => {
+    const model = timedModel();
+    const latency = createLatencyModel({ smoothing: 1 });
+    // Estimates from a slow spell: 1000 ms per call, far over the 500 ms deadlines below.
+    latency.observe(1, 1000);
+    latency.observe(1, 1000);
+    const rejections: Rejection[] = [];
+    const batcher = createDynamicBatcher({
+      run: model.run,
+      latency,
+      now,
+      onReject: (rejection) => rejections.push(rejection),
+    });
+
+    await expect(batcher.submit("early", { deadline: now() + 500 })).rejects.toBeInstanceOf(
+      DeadlineUnmeetableError,
+    );
+    vi.advanceTimersByTime(1000);
+    const probe = batcher.submit("probe", { deadline: now() + 500 });
+    await settleMicrotasks();
+    // While the probe runs, the estimates still hold: others are refused.
+    await expect(batcher.submit("beside", { deadline: now() + 500 })).rejects.toBeInstanceOf(
+      DeadlineUnmeetableError,
+    );
+    await vi.runAllTimersAsync();
+    await expect(probe).resolves.toBe("PROBE");
+    // The probe took 120 ms, and the estimates have learned it.
+    expect(latency.estimateMs(1)).toBe(120);
+    expect(model.batches()).toEqual([["probe"]]);
+    expect(rejections).toEqual([{ reason: "deadline" }, { reason: "deadline" }]);
   });
 
   it("refuses nothing for time before any batch has been measured", async () => {

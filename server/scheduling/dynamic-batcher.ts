@@ -18,11 +18,13 @@ import { DeadlineUnmeetableError, QueueFullError } from "../load-control/load-re
  * wait for a partial batch only when `maxConcurrentBatches` > 1 lets one start beside another.
  *
  * Deadlines. An item may carry a deadline (see `SubmitOptions`). Each batch is then sized from
- * the latency model (learned from every batch this batcher runs, warm-up included) so it is
- * expected to finish before the earliest deadline in it, and an item that cannot finish in time
+ * the latency model (learned from every batch this batcher runs, warm-up included) so that its
+ * upper bound (`boundMs`: the expectation plus the spread calls of that size have shown)
+ * finishes before the earliest deadline in it, and an item that cannot finish in time
  * is refused with `DeadlineUnmeetableError` before any compute is spent on it: at submit, when
  * the batches ahead of it leave no time (admission), or at dispatch, when it could not make it
- * even alone. Items without a deadline are batched exactly as described above. The arithmetic is
+ * even alone. A model idle for `probeAfterMs` takes one item whatever its estimates say (see
+ * submit). Items without a deadline are batched exactly as described above. The arithmetic is
  * in `deadline-plan.ts`; the queue stays first-in, first-out (why: see there).
  */
 
@@ -86,6 +88,11 @@ export interface BatcherOptions<I, O> {
    * to share or pre-seed it.
    */
   latency?: LatencyModel;
+  /**
+   * How long the model must have been idle (no call started) before an item its estimates
+   * would refuse for time runs anyway, alone, to measure it again; default 1000.
+   */
+  probeAfterMs?: number;
   /** Clock in milliseconds, for deadlines and stats; default `performance.now`. */
   now?: () => number;
 }
@@ -136,6 +143,7 @@ export function createDynamicBatcher<I, O>({
   overrunFactor = 2,
   overrunFloorMs = 1000,
   latency = createLatencyModel(),
+  probeAfterMs = 1000,
   now = () => performance.now(),
 }: BatcherOptions<I, O>): DynamicBatcher<I, O> {
   requireAtLeast("maxBatchSize", maxBatchSize, 1);
@@ -149,9 +157,11 @@ export function createDynamicBatcher<I, O>({
   let pumpScheduled = false;
   let timer: ReturnType<typeof setTimeout> | undefined;
   let idleWaiters: (() => void)[] = [];
+  let lastDispatchAt = now();
 
+  // Deadlines are planned on each size's upper bound, not its average (see boundMs).
   // Unmeasured sizes cost nothing: until a batch has run, nothing is refused for time.
-  const estimate = (size: number) => latency.estimateMs(size) ?? 0;
+  const estimate = (size: number) => latency.boundMs(size) ?? 0;
 
   const watchForOverrun = onOverrun
     ? createOverrunWatchdog({
@@ -276,6 +286,7 @@ export function createDynamicBatcher<I, O>({
 
   async function runBatch(batch: Pending<I, O>[]) {
     const startedAt = now();
+    lastDispatchAt = startedAt;
     const slot = { expectedEnd: startedAt + estimate(batch.length) };
     inFlight.add(slot);
     try {
@@ -304,7 +315,16 @@ export function createDynamicBatcher<I, O>({
   return {
     submit(item, { signal, deadline } = {}) {
       if (signal?.aborted) return Promise.reject(signal.reason);
-      const refusal = admissionError(deadline);
+      // A model idle for `probeAfterMs` takes one item whatever its estimates say: they only
+      // learn from calls, so after a slow spell (another process on the cores) they could
+      // otherwise refuse everything forever. The item runs unplanned (a lone item on an idle
+      // model is as fast as it gets), and its caller's own timeout still bounds the wait.
+      const probe =
+        deadline !== undefined &&
+        inFlight.size === 0 &&
+        queue.length === 0 &&
+        now() - lastDispatchAt >= probeAfterMs;
+      const refusal = probe ? undefined : admissionError(deadline);
       if (refusal) {
         onReject?.({ reason: refusal[0] });
         return Promise.reject(refusal[1]);
@@ -322,7 +342,7 @@ export function createDynamicBatcher<I, O>({
         const pending: Pending<I, O> = {
           item,
           enqueuedAt: now(),
-          deadline: deadline ?? Number.POSITIVE_INFINITY,
+          deadline: probe ? Number.POSITIVE_INFINITY : (deadline ?? Number.POSITIVE_INFINITY),
           resolve: (value) => {
             detach();
             resolve(value);

@@ -55,6 +55,29 @@ describe("createLatencyModel", () => {
     expect(latency.estimateMs(4)).toBe(100);
   });
 
+  it("bounds a size at its average plus twice its mean deviation", () => {
+    const latency = createLatencyModel({ smoothing: 0.5 });
+    latency.observe(4, 900);
+    latency.observe(4, 100);
+    // Steady calls: no spread yet, so the bound is the average.
+    expect(latency.boundMs(4)).toBe(100);
+    latency.observe(4, 200); // average 150, deviation 0.5 × |200 − 100| = 50
+    expect(latency.estimateMs(4)).toBe(150);
+    expect(latency.boundMs(4)).toBe(250);
+  });
+
+  it("gives an unmeasured size the spread of its nearest measured size, scaled by size", () => {
+    const latency = createLatencyModel({ smoothing: 1 });
+    latency.observe(2, 200);
+    latency.observe(2, 200);
+    latency.observe(2, 240); // deviation 40 at size 2
+    latency.observe(8, 800);
+    latency.observe(8, 800); // no spread at size 8
+    expect(latency.boundMs(3)).toBeCloseTo((latency.estimateMs(3) as number) + 2 * 60);
+    expect(latency.boundMs(7)).toBe(latency.estimateMs(7));
+    expect(createLatencyModel().boundMs(1)).toBeUndefined();
+  });
+
   it("ignores measurements that cannot be real and rejects a smoothing outside (0, 1]", () => {
     const latency = createLatencyModel();
     latency.observe(0, 10);

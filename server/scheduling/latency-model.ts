@@ -7,6 +7,13 @@
 export interface LatencyModel {
   /** Expected milliseconds for one call of `size` items; undefined until any size is measured. */
   estimateMs(size: number): number | undefined;
+  /**
+   * Milliseconds one call of `size` items should stay under: the expectation plus twice its
+   * mean deviation, as TCP bounds a round trip (RFC 6298). What deadlines are planned with: a
+   * plan on the average alone misses about every other deadline it cuts close, and a call
+   * that misses one has spent its compute for an answer nobody waits for any more.
+   */
+  boundMs(size: number): number | undefined;
   /** Records one call that ran `size` items in `ms`. */
   observe(size: number, ms: number): void;
   /** The sizes measured so far, ascending. */
@@ -22,12 +29,19 @@ export interface LatencyModelOptions {
   smoothing?: number;
 }
 
-/** A moving average per batch size, interpolated and extrapolated linearly between sizes. */
+// Mean deviations added to the expectation in boundMs.
+const DEVIATIONS_IN_BOUND = 2;
+
+/**
+ * A moving average and a moving mean deviation per batch size, interpolated and extrapolated
+ * linearly between sizes.
+ */
 export function createLatencyModel({ smoothing = 0.2 }: LatencyModelOptions = {}): LatencyModel {
   if (!(smoothing > 0 && smoothing <= 1)) {
     throw new RangeError(`smoothing must be in (0, 1], got ${smoothing}`);
   }
   const averageBySize = new Map<number, number>();
+  const deviationBySize = new Map<number, number>();
   const callsBySize = new Map<number, number>();
   let sizes: number[] = [];
   // Slope of the least-squares line through the averages, recomputed on each observation.
@@ -55,7 +69,17 @@ export function createLatencyModel({ smoothing = 0.2 }: LatencyModelOptions = {}
     perItemMs = Math.max(0, covariance / variance);
   }
 
-  return {
+  /** A size's mean deviation: its own, else its nearest measured size's, scaled by size. */
+  function deviationMs(size: number): number {
+    const own = deviationBySize.get(size);
+    if (own !== undefined) return own;
+    const nearest = sizes.reduce((best, s) =>
+      Math.abs(s - size) < Math.abs(best - size) ? s : best,
+    );
+    return ((deviationBySize.get(nearest) as number) * size) / nearest;
+  }
+
+  const model: LatencyModel = {
     estimateMs(size) {
       const measured = averageBySize.get(size);
       if (measured !== undefined) return measured;
@@ -76,6 +100,12 @@ export function createLatencyModel({ smoothing = 0.2 }: LatencyModelOptions = {}
       if (sizes.length === 1) return atSmallest;
       return Math.max(0, atSmallest - perItemMs * (smallest - size));
     },
+    boundMs(size) {
+      const expected = model.estimateMs(size);
+      return expected === undefined
+        ? undefined
+        : expected + DEVIATIONS_IN_BOUND * deviationMs(size);
+    },
     observe(size, ms) {
       if (!(Number.isInteger(size) && size >= 1 && ms >= 0)) return;
       const previous = averageBySize.get(size);
@@ -84,6 +114,11 @@ export function createLatencyModel({ smoothing = 0.2 }: LatencyModelOptions = {}
       // A size's first call pays onnxruntime's setup for a new input shape (memory planning), so
       // its second call replaces it outright; from then on the average moves smoothly.
       const replace = previous === undefined || calls === 2;
+      const deviation = deviationBySize.get(size) ?? 0;
+      deviationBySize.set(
+        size,
+        replace ? 0 : deviation + smoothing * (Math.abs(ms - previous) - deviation),
+      );
       averageBySize.set(size, replace ? ms : previous + smoothing * (ms - previous));
       refit();
     },
@@ -91,4 +126,5 @@ export function createLatencyModel({ smoothing = 0.2 }: LatencyModelOptions = {}
       return sizes;
     },
   };
+  return model;
 }

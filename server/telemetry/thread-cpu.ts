@@ -1,4 +1,6 @@
 import { readdirSync, readFileSync } from "node:fs";
+import { METRICS } from "./metric-names.ts";
+import { sampleValue } from "./metrics-text.ts";
 
 /** Thread ids by the name of what they run, e.g. { cnn: [...], clip_vision: [...] }. */
 export type NamedThreads = () => Record<string, readonly number[]>;
@@ -59,4 +61,23 @@ function readStat(threadId: number): { name: string; ticks: number } | null {
     name: stat.slice(stat.indexOf("(") + 1, close),
     ticks: Number(fields[11]) + Number(fields[12]),
   };
+}
+
+/** The groups createThreadCpuReader reports for the service's models (see its comment). */
+export const THREAD_GROUPS = ["main", "cnn", "clip_vision", "clip_text", "image_decode", "other"];
+
+/**
+ * A process's CPU seconds from one /metrics text: in all (prom-client's
+ * process_cpu_seconds_total, which counts threads that have ended too) and by thread group.
+ */
+export function cpuSecondsFromMetrics(exposition: string): {
+  total: number;
+  byThreads: Record<string, number>;
+} {
+  const byThreads: Record<string, number> = {};
+  for (const threads of THREAD_GROUPS) {
+    const value = sampleValue(exposition, METRICS.threadCpu, { threads });
+    if (value !== null) byThreads[threads] = value;
+  }
+  return { total: sampleValue(exposition, "process_cpu_seconds_total") ?? 0, byThreads };
 }
