@@ -17,7 +17,7 @@ const driftSchema = z.object({
   int8File: z.string(),
   fp32File: z.string().nullable(),
   images: z.number().int(),
-  imageSource: z.enum(["pack samples", "synthetic images"]),
+  imageSource: z.string(),
   top1Over: z.string(),
   int8VsFp32: agreementSchema.nullable(),
   aloneVsBatchOf8: z.object({ int8: agreementSchema, fp32: agreementSchema.nullable() }),

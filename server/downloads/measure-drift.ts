@@ -1,4 +1,6 @@
 import { availableParallelism } from "node:os";
+import { dirname, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 import { createClipText } from "../inference/clip-text.ts";
 import { type ClipVisionModel, createClipVision } from "../inference/clip-vision.ts";
 import { cpuFeatures, cpuLine } from "../inference/cpu-features.ts";
@@ -11,6 +13,16 @@ import { loadPreprocessorConfig } from "../preprocess/preprocessor-config.ts";
 import { loadClipTokenizer } from "../tokenizer/clip-tokenizer.ts";
 import { type DriftMeasurement, decideDefault } from "./precision-drift.ts";
 
+/**
+ * Real photos for the drift check of a pack that ships no samples (the catalog's packs): the
+ * embedded pack's 30 Fashion-MNIST test images. Noise images give CLIP near-ties over 1000
+ * labels, where any rounding flips the top-1 answer; a photo of a shoe does not.
+ */
+export const REPOSITORY_PHOTOS = resolve(
+  dirname(fileURLToPath(import.meta.url)),
+  "../../models/fashion-mnist/samples",
+);
+
 // The batcher's default batch: an image must embed the same in one as alone.
 const BATCH = 8;
 
@@ -21,11 +33,13 @@ export interface MeasureDriftOptions {
   threads?: number;
   /** Told before the slow step (embedding every label with the text tower). */
   log?: (message: string) => void;
+  /** Photos for a pack without samples of its own. Default REPOSITORY_PHOTOS. */
+  fallbackSamples?: string;
 }
 
 /**
- * Runs CLIP's int8 vision file beside its fp32 one on the pack's sample images (synthetic ones
- * when it has none), the way the service runs int8 by default (exact u8×u8 kernels), and each
+ * Runs CLIP's int8 vision file beside its fp32 one on the pack's sample images (the
+ * repository's photos when it has none), the way the service runs int8 by default (exact u8×u8 kernels), and each
  * image alone beside in a batch of 8. Top-1 is the zero-shot answer over the pack's labels: from
  * its label embeddings, or, when it ships none, from ones its text tower computes and caches
  * where the service finds them at its first start. That text tower is the precision the
@@ -43,7 +57,7 @@ export async function measureDrift(
     clip.vision.precisions?.fp32 ?? (clip.vision.model !== int8File ? clip.vision.model : null);
   const threads = options.threads ?? availableParallelism();
   const spec = await loadPreprocessorConfig(pack.file(clip.preprocess));
-  const samples = await sampleTensors(pack, spec);
+  const samples = await sampleTensors(pack, spec, options.fallbackSamples ?? REPOSITORY_PHOTOS);
 
   const open = async (file: string) =>
     createClipVision({

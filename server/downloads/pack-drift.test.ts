@@ -62,8 +62,8 @@ describe("the int8 drift check on the embedded packs", () => {
         int8File: "clip/vision_model_int8.onnx",
         fp32File: null,
         int8VsFp32: null,
-        images: 16,
-        imageSource: "synthetic images",
+        images: 30,
+        imageSource: "photos of fashion-mnist/samples",
         top1Over: "the pack's 1000 label embeddings",
         defaultPrecision: "int8",
       });
@@ -170,8 +170,8 @@ describe.skipIf(!hasBenchPack)(
       expect(check).toMatchObject({
         int8File: "clip/vision_model_int8.onnx",
         fp32File: "clip/vision_model.onnx",
-        images: 16,
-        imageSource: "synthetic images",
+        images: 30,
+        imageSource: "photos of fashion-mnist/samples",
       });
       expect(check.aloneVsBatchOf8.fp32?.cosineMean).toBeGreaterThan(0.9999);
       const versus = check.int8VsFp32;

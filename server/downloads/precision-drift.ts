@@ -13,7 +13,8 @@ export interface DriftMeasurement {
   int8File: string;
   fp32File: string | null;
   images: number;
-  imageSource: "pack samples" | "synthetic images";
+  /** "pack samples", "synthetic images", or the photos used for a pack without samples. */
+  imageSource: string;
   /** What top-1 means: the nearest of the pack's label embeddings, or the largest component. */
   top1Over: string;
   /** int8 against fp32, image by image, in the same batches. Null without an fp32 file. */

@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import { readdir, readFile } from "node:fs/promises";
 import { availableParallelism } from "node:os";
-import { join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { argMax, matVec } from "../math/vector-math.ts";
 import type { ModelPack } from "../packs/load-pack.ts";
 import { inspectImage } from "../preprocess/decode-image.ts";
@@ -126,25 +126,40 @@ function threadLayouts(context: VariantContext): number[] {
   return [context.configuredThreads, Math.max(1, Math.floor(cores / 2)), cores];
 }
 
-/** The pack's sample images (up to 64), or synthetic ones when it has none, preprocessed. */
+/**
+ * The pack's sample images (up to 64) preprocessed; for a pack with none, the images of
+ * `fallbackDir` when given (real photos answer more decisively than noise), else synthetic ones.
+ */
 export async function sampleTensors(
   pack: ModelPack,
   spec: Awaited<ReturnType<typeof loadPreprocessorConfig>>,
-): Promise<{ tensors: Float32Array[]; source: "pack samples" | "synthetic images" }> {
-  const dir = join(pack.dir, "samples");
-  const names = existsSync(dir)
-    ? (await readdir(dir)).filter((name) => /\.(png|jpe?g|webp)$/i.test(name)).sort()
-    : [];
+  fallbackDir?: string,
+): Promise<{ tensors: Float32Array[]; source: string }> {
+  const own = await imageFiles(join(pack.dir, "samples"));
+  const fallback = own.length === 0 && fallbackDir ? await imageFiles(fallbackDir) : [];
+  const files = own.length > 0 ? own : fallback;
   const images =
-    names.length > 0
-      ? await Promise.all(names.slice(0, MAX_SAMPLES).map((name) => readFile(join(dir, name))))
+    files.length > 0
+      ? await Promise.all(files.slice(0, MAX_SAMPLES).map((file) => readFile(file)))
       : await syntheticJpegs(SYNTHETIC_SAMPLES);
   const tensors = await Promise.all(
     images.map(async (bytes) =>
       preprocessImage(bytes, spec, SAMPLE_LIMITS, await inspectImage(bytes, SAMPLE_LIMITS)),
     ),
   );
-  return { tensors, source: names.length > 0 ? "pack samples" : "synthetic images" };
+  const source =
+    own.length > 0
+      ? "pack samples"
+      : fallback.length > 0
+        ? `photos of ${basename(dirname(fallbackDir as string))}/${basename(fallbackDir as string)}`
+        : "synthetic images";
+  return { tensors, source };
+}
+
+async function imageFiles(dir: string): Promise<string[]> {
+  if (!existsSync(dir)) return [];
+  const names = (await readdir(dir)).filter((name) => /\.(png|jpe?g|webp)$/i.test(name)).sort();
+  return names.map((name) => join(dir, name));
 }
 
 /** The CNN's answer is its argmax; CLIP's the nearest label embedding when the pack has them. */
