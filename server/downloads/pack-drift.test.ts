@@ -1,19 +1,27 @@
 import { existsSync } from "node:fs";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { sha256File } from "../hashing/sha256.ts";
+import { sha256File, sha256Hex } from "../hashing/sha256.ts";
 import { loadModels } from "../inference/load-models.ts";
 import { loadPack, type ModelPack } from "../packs/load-pack.ts";
 import { manifestFiles } from "../packs/manifest.ts";
+import {
+  FIXTURE_PACK,
+  hostedFixtureFiles,
+  writeFixtureCatalog,
+} from "../testing/download-fixture.ts";
+import { startModelHost } from "../testing/model-host.ts";
 import { copyPack } from "../testing/pack-copy.ts";
 import { hasQuantizer, quantizedEmbeddedPack } from "../testing/quantized-pack.ts";
 import { REPO_ROOT } from "../testing/shared-data.ts";
+import { downloadPack } from "./download-pack.ts";
 import { openLockFile } from "./lock-file.ts";
 import { measureDrift } from "./measure-drift.ts";
 import { checkPackDrift } from "./pack-drift.ts";
 import { decideDefault, describeDrift } from "./precision-drift.ts";
+import { createProgress } from "./progress.ts";
 
 // Built by `npm run bench:pack`: ViT-B/32-shaped towers (seeded random weights) in fp32 and int8.
 const BENCH_PACK = join(REPO_ROOT, ".cache/packs/clip-vit-b32-bench");
@@ -157,6 +165,60 @@ describe.skipIf(!hasQuantizer)(
     }, 120_000);
   },
 );
+
+describe.skipIf(!hasQuantizer)("the int8 drift check when models:download assembles a pack", () => {
+  it("runs on the downloaded int8 and fp32 files, prints its verdict and writes it to the lock file and pack.json", async () => {
+    const quantized = await quantizedEmbeddedPack();
+    const host = await startModelHost(hostedFixtureFiles());
+    try {
+      const dir = await tmp();
+      const catalogDir = await writeFixtureCatalog(join(dir, "catalog"), host.url);
+      const entryFile = join(catalogDir, `${FIXTURE_PACK}.json`);
+      const entry = JSON.parse(await readFile(entryFile, "utf8"));
+      for (const tower of ["vision", "text"]) {
+        const path = `clip/${tower}_model_int8.onnx`;
+        const bytes = await readFile(join(quantized.dir, path));
+        host.files.set(`/example/int8/${tower}.onnx`, { bytes, lfs: true });
+        entry.downloads.push({
+          path,
+          url: `${host.url}/example/int8/${tower}.onnx`,
+          sha256: sha256Hex(bytes),
+          size: bytes.length,
+          checksumSource: "pinned: computed from the served file",
+        });
+        entry.manifest.clip[tower].precisions = {
+          fp32: entry.manifest.clip[tower].model,
+          int8: path,
+        };
+      }
+      await writeFile(entryFile, JSON.stringify(entry));
+      const output: string[] = [];
+      const cacheDir = join(dir, "cache");
+      const { pack, drift } = await downloadPack(FIXTURE_PACK, {
+        cacheDir,
+        catalogDir,
+        offline: false,
+        mirror: null,
+        progress: createProgress({ write: (text: string) => output.push(text) }),
+      });
+      expect(drift?.check).toMatchObject({ defaultPrecision: "int8", images: 30 });
+      expect(output.join("")).toContain("checking int8 CLIP against fp32 on the pack's images\n");
+      expect(output.join("")).toContain(
+        "embedding 10 labels × 8 templates (80 prompts) with clip/text_model_int8.onnx",
+      );
+      const lock = JSON.parse(await readFile(join(cacheDir, "models/lock.json"), "utf8"));
+      expect(lock.drift[FIXTURE_PACK]).toMatchObject({
+        int8File: "clip/vision_model_int8.onnx",
+        fp32File: "clip/vision_model.onnx",
+        defaultPrecision: "int8",
+      });
+      expect(pack.manifest.precision_check?.default_precision).toBe("int8");
+    } finally {
+      await host.close();
+      await quantized.remove();
+    }
+  }, 120_000);
+});
 
 describe.skipIf(!hasBenchPack)(
   "the int8 drift check on the benchmark pack (ViT-B/32 shapes)",
