@@ -170,7 +170,7 @@ async function planWrite(
   if (response.status === 206) {
     const range = /^bytes (\d+)-(\d+)\/(\d+|\*)$/.exec(response.headers.get("content-range") ?? "");
     const start = range ? Number(range[1]) : Number.NaN;
-    const total = range?.[3] === "*" ? null : Number(range?.[3]);
+    const total = range && range[3] !== "*" ? Number(range[3]) : null;
     if (expected.size !== null && total !== null && total !== expected.size) {
       await response.body?.cancel();
       throw statedSizeError("Content-Range", total, expected.size, options.url);
