@@ -39,12 +39,12 @@ export interface MeasureDriftOptions {
 
 /**
  * Runs CLIP's int8 vision file beside its fp32 one on the pack's sample images (the
- * repository's photos when it has none), the way the service runs int8 by default (exact u8×u8 kernels), and each
- * image alone beside in a batch of 8. Top-1 is the zero-shot answer over the pack's labels: from
- * its label embeddings, or, when it ships none, from ones its text tower computes and caches
- * where the service finds them at its first start. That text tower is the precision the
- * embeddings' cosines alone point to, so the slow step is the one the service's first start
- * would take anyway. Null when the pack has no int8 vision file.
+ * repository's photos when it has none), the way the service runs int8 by default (exact u8×u8
+ * kernels), and each image alone beside in a batch of 8. Top-1 is the zero-shot answer over the
+ * pack's labels: from its label embeddings, or, when it ships none, from ones its text tower
+ * computes and caches where the service finds them at its first start. That text tower is the
+ * precision the embeddings' cosines alone point to, so the slow step is the one the service's
+ * first start would take anyway. Null when the pack has no int8 vision file.
  */
 export async function measureDrift(
   pack: ModelPack,
