@@ -1,4 +1,3 @@
-import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -8,42 +7,21 @@ import { argMax, dot } from "../../server/math/vector-math.ts";
 import { loadPack } from "../../server/packs/load-pack.ts";
 import { decodeImage } from "../../server/pipeline/decode.ts";
 import { zeroShotScores } from "../../server/pipeline/zero-shot.ts";
-import { copyPack } from "../../server/testing/pack-copy.ts";
-import { loadEmbeddedSamples, REPO_ROOT } from "../../server/testing/shared-data.ts";
+import { hasQuantizer, quantizedEmbeddedPack } from "../../server/testing/quantized-pack.ts";
+import { loadEmbeddedSamples } from "../../server/testing/shared-data.ts";
 
-// Debian's python3 with python3-onnx runs the quantizer (scripts/install-system-tools.sh installs it).
-const PYTHON = "/usr/bin/python3";
-const hasOnnx = (() => {
-  try {
-    execFileSync(PYTHON, ["-c", "import onnx"], { stdio: "ignore" });
-    return true;
-  } catch {
-    return false;
-  }
-})();
-if (!hasOnnx) console.warn("skipping the quantizer tests: /usr/bin/python3 cannot import onnx");
+if (!hasQuantizer)
+  console.warn("skipping the quantizer tests: /usr/bin/python3 cannot import onnx");
 
 // The embeddings are unit length, so their dot product is the cosine.
 const cosine = dot;
 
-describe.skipIf(!hasOnnx)("the INT8 quantizer on the embedded pack", () => {
-  let copy: Awaited<ReturnType<typeof copyPack>>;
+describe.skipIf(!hasQuantizer)("the INT8 quantizer on the embedded pack", () => {
+  let copy: Awaited<ReturnType<typeof quantizedEmbeddedPack>>;
   let fp32: Models;
   let int8: Models;
   beforeAll(async () => {
-    copy = await copyPack(join(REPO_ROOT, "models/fashion-mnist"), (m) => {
-      m.clip.vision.precisions = { int8: "clip/vision_model_int8.onnx" };
-      m.clip.text.precisions = { int8: "clip/text_model_int8.onnx" };
-    });
-    for (const tower of ["vision", "text"]) {
-      execFileSync(PYTHON, [
-        join(REPO_ROOT, "models/scripts/quantize_int8.py"),
-        join(copy.dir, `clip/${tower}_model.onnx`),
-        join(copy.dir, `clip/${tower}_model_int8.onnx`),
-        "--min-elements",
-        "1024",
-      ]);
-    }
+    copy = await quantizedEmbeddedPack();
     const pack = await loadPack(copy.dir);
     const options = { intraOpThreads: 1, cacheDir: join(copy.dir, ".cache") };
     fp32 = await loadModels(pack, { ...options, precision: "fp32" });

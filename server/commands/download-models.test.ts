@@ -77,7 +77,9 @@ describe("npm run models:download", { timeout: 90_000 }, () => {
     expect(stderr).toContain(
       `error: offline, and ${FIXTURE_FILES.length} file(s) are not in the cache:`,
     );
-    expect(stderr).toContain(`  cnn/model.onnx (not in the cache): ${host.url}/example/`);
+    expect(stderr).toContain(
+      `  cnn/model.onnx (not in the cache): ${host.url}/example-zoo/legacy_models/resolve/main/`,
+    );
     expect(host.requests.length).toBe(before);
   });
 
@@ -98,7 +100,16 @@ describe("npm run models:download", { timeout: 90_000 }, () => {
     const { code, stdout } = await command(["--list"], {});
     expect(code).toBe(0);
     expect(stdout).toContain("mobilenetv2-imagenet: 3 files (3 pinned, 0 trust-on-first-use;");
-    expect(stdout).toContain("mobilenetv2-clip-vit-b32: 10 files (3 pinned, 7 trust-on-first-use;");
+    expect(stdout).toContain(
+      "mobilenetv2-clip-vit-b32: 10 files (9 pinned, 1 trust-on-first-use; 778.4 MB of known sizes; fp32 only 621.1 MB, int8 only 158.7 MB)",
+    );
+  });
+
+  it("refuses a precision it cannot fetch alone, with its usage", async () => {
+    const { code, stderr } = await command(["mobilenetv2-imagenet", "--precision", "fp16"], {});
+    expect(code).toBe(2);
+    expect(stderr).toContain('--precision must be fp32 or int8, got "fp16"');
+    expect(stderr).toContain("[--precision int8|fp32]");
   });
 
   it("explains its usage when no pack is named", async () => {

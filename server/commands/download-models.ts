@@ -9,10 +9,17 @@ import {
 } from "../downloads/catalog.ts";
 import { DownloadError } from "../downloads/download-errors.ts";
 import { downloadPack } from "../downloads/download-pack.ts";
+import { describeDrift } from "../downloads/precision-drift.ts";
 import { createProgress, megabytes } from "../downloads/progress.ts";
+import {
+  DOWNLOAD_PRECISIONS,
+  type DownloadPrecision,
+  selectPrecision,
+} from "../downloads/select-precision.ts";
 
 const USAGE = `usage: npm run models:download -- <pack> [--offline] [--mirror URL] [--out DIR]
                                    [--catalog DIR] [--retries N] [--timeout SECONDS]
+                                   [--precision int8|fp32]
        npm run models:download -- --list`;
 
 /**
@@ -29,6 +36,7 @@ async function main() {
       catalog: { type: "string" },
       retries: { type: "string" },
       timeout: { type: "string" },
+      precision: { type: "string" },
       list: { type: "boolean" },
       help: { type: "boolean", short: "h" },
     },
@@ -44,6 +52,10 @@ async function main() {
   if (values.mirror !== undefined && !URL.canParse(values.mirror)) {
     usage(`--mirror must be a URL, got "${values.mirror}"`);
   }
+  const precision = values.precision;
+  if (precision !== undefined && !isDownloadPrecision(precision)) {
+    usage(`--precision must be ${DOWNLOAD_PRECISIONS.join(" or ")}, got "${precision}"`);
+  }
 
   const config = loadConfig();
   const offline = values.offline === true || config.modelDownloads.offline;
@@ -52,7 +64,7 @@ async function main() {
   if (offline) progress.note("offline: only the cache is used");
   else if (mirror) progress.note(`downloading from the mirror ${mirror}`);
 
-  const { pack, files } = await downloadPack(name, {
+  const { pack, files, drift } = await downloadPack(name, {
     cacheDir: config.cacheDir,
     catalogDir,
     outDir: values.out,
@@ -60,8 +72,14 @@ async function main() {
     mirror,
     retries,
     idleTimeoutMs: timeoutSeconds * 1000,
+    precision,
     progress,
   });
+  if (drift?.check) {
+    for (const line of describeDrift(drift.check)) progress.note(line);
+    if (drift.from === "lock file")
+      progress.note("  (measured before with these files on this CPU: read from the lock file)");
+  }
   const fetched = files.filter((file) => file.from === "network").length;
   progress.note(
     `pack "${pack.name}": ${plural(files.length, "file")} (${fetched} downloaded, ${files.length - fetched} from the cache), ${plural(pack.labels.length, "label")}`,
@@ -74,12 +92,19 @@ async function list(catalogDir: string) {
   for (const name of await listCatalog(catalogDir)) {
     const pack = await loadCatalogPack(name, catalogDir);
     const pinned = pack.downloads.filter((d) => d.sha256 !== TRUST_ON_FIRST_USE).length;
-    const known = pack.downloads.reduce((sum, d) => sum + (d.size ?? 0), 0);
+    const known = (p: typeof pack) => p.downloads.reduce((sum, d) => sum + (d.size ?? 0), 0);
+    const alone = DOWNLOAD_PRECISIONS.map(
+      (only) => `${only} only ${megabytes(known(selectPrecision(pack, only)))}`,
+    );
     console.log(
-      `${name}: ${pack.downloads.length} files (${pinned} pinned, ${pack.downloads.length - pinned} trust-on-first-use; ${megabytes(known)} of known sizes)`,
+      `${name}: ${pack.downloads.length} files (${pinned} pinned, ${pack.downloads.length - pinned} trust-on-first-use; ${megabytes(known(pack))} of known sizes; ${alone.join(", ")})`,
     );
     if (pack.manifest.description) console.log(`  ${pack.manifest.description}`);
   }
+}
+
+function isDownloadPrecision(value: string): value is DownloadPrecision {
+  return (DOWNLOAD_PRECISIONS as readonly string[]).includes(value);
 }
 
 function plural(n: number, noun: string): string {

@@ -5,7 +5,8 @@ import { join, resolve } from "node:path";
  *   models/files/<host>/<url path>        verified files, keyed by the catalog's URL (not a
  *                                         mirror's), so a mirror fills the same cache
  *   models/files/<host>/<url path>.part   an unfinished download, continued with a Range request
- *   models/lock.json                      sha256 of trust-on-first-use files, from their first download
+ *   models/lock.json                      sha256 of trust-on-first-use files, from their first
+ *                                         download, and each pack's int8 drift check
  *   models/packs/<pack>/                  assembled packs (MODEL_PACK=<that folder>)
  */
 export interface CacheLayout {

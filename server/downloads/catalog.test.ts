@@ -49,10 +49,15 @@ describe("the checked-in catalog", () => {
     for (const file of manifestFiles(clip.manifest)) expect(provided, file).toContain(file);
   });
 
-  it("pins every URL to a commit, and says for each file whether its sha256 is pinned", async () => {
+  it("pins every URL to a commit, or names main with a pinned sha256 and size, and says where each pin comes from", async () => {
     for (const name of await listCatalog()) {
       for (const d of (await loadCatalogPack(name)).downloads) {
-        expect(d.url, d.path).toMatch(/^https:\/\/[^/]+\/.*\/(raw|resolve)\/[0-9a-f]{40}\//);
+        expect(d.url, d.path).toMatch(/^https:\/\/[^/]+\/.*\/(raw|resolve)\/([0-9a-f]{40}|main)\//);
+        // A moving revision is safe only when the file itself is pinned.
+        if (d.url.includes("/resolve/main/")) {
+          expect(d.sha256, d.path).not.toBe(TRUST_ON_FIRST_USE);
+          expect(d.checksumSource, d.path).toContain("the URL names main");
+        }
         if (d.sha256 === TRUST_ON_FIRST_USE) {
           expect(d.checksumSource, d.path).toMatch(/^trust-on-first-use: /);
         } else {
@@ -68,11 +73,26 @@ describe("the checked-in catalog", () => {
       mirroredUrl(d.url, "http://127.0.0.1:8080/models/"),
     );
     expect(urls).toContain(
-      "http://127.0.0.1:8080/models/onnx/models/raw/b1eeaa1ac722dcc1cd1a8284bde34393dab61c3d/validated/vision/classification/mobilenet/model/mobilenetv2-12.onnx",
+      "http://127.0.0.1:8080/models/onnxmodelzoo/legacy_models/resolve/main/validated/vision/classification/mobilenet/model/mobilenetv2-12.onnx",
     );
     expect(urls).toContain(
-      "http://127.0.0.1:8080/models/Xenova/clip-vit-base-patch32/resolve/4c1807b705b1d015fb032789cc4d221b23025a6f/onnx/vision_model_quantized.onnx",
+      "http://127.0.0.1:8080/models/Xenova/clip-vit-base-patch32/resolve/d15189d7028b43f1d3e65039190477f6af591c2a/onnx/vision_model_quantized.onnx",
     );
+  });
+
+  it("pins every CLIP file with a published checksum at one revision; only preprocessor_config.json is trusted on first use", async () => {
+    const { downloads } = await loadCatalogPack("mobilenetv2-clip-vit-b32");
+    const clip = downloads.filter((d) => d.path.startsWith("clip/"));
+    const revisions = new Set(clip.map((d) => /\/resolve\/([0-9a-f]{40})\//.exec(d.url)?.[1]));
+    expect([...revisions]).toEqual(["d15189d7028b43f1d3e65039190477f6af591c2a"]);
+    expect(clip.filter((d) => d.sha256 === TRUST_ON_FIRST_USE).map((d) => d.path)).toEqual([
+      "clip/preprocessor_config.json",
+    ]);
+    const vision = clip.find((d) => d.path === "clip/vision_model.onnx");
+    expect(vision).toMatchObject({
+      sha256: "fd6e1402a588279d1723c7534d4bcba5bc0b14b47dfab0e46f8c47b8270d7d40",
+      size: 351_685_709,
+    });
   });
 
   it("lists every file of a pack when offline with an empty cache", async () => {

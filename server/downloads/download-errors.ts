@@ -45,3 +45,31 @@ export class TransferError extends DownloadError {
     super(message);
   }
 }
+
+/**
+ * The host's answer is not the pinned file, found before or while it arrived; whatever arrived
+ * was deleted. Retrying the same URL will not help.
+ */
+export class RefusedFileError extends DownloadError {
+  override name = "RefusedFileError";
+}
+
+/** The host answered with a Git LFS pointer (about 130 bytes of text) instead of the file. */
+export class LfsPointerError extends RefusedFileError {
+  override name = "LfsPointerError";
+}
+
+/** The host states, or sent, another size than the catalog pins. */
+export class SizeMismatchError extends RefusedFileError {
+  override name = "SizeMismatchError";
+}
+
+/** The body ended cleanly, but short of the pinned size: the host cut the file. */
+export class TruncatedFileError extends RefusedFileError {
+  override name = "TruncatedFileError";
+}
+
+/** The transfer broke, and the host answers Range requests with the whole file, so it cannot continue. */
+export class RangeIgnoredError extends RefusedFileError {
+  override name = "RangeIgnoredError";
+}

@@ -15,14 +15,18 @@ import {
   hostedFixtureFiles,
   writeFixtureCatalog,
 } from "../testing/download-fixture.ts";
-import { type ModelHost, startModelHost } from "../testing/model-host.ts";
+import { lfsPointer, type ModelHost, startModelHost } from "../testing/model-host.ts";
 import { freePort } from "../testing/ports.ts";
 import { cacheLayout } from "./cache-layout.ts";
 import {
   ChecksumMismatchError,
+  LfsPointerError,
   NetworkUnreachableError,
   OfflineMissingError,
+  RangeIgnoredError,
+  SizeMismatchError,
   TransferError,
+  TruncatedFileError,
 } from "./download-errors.ts";
 import { type DownloadPackOptions, downloadPack } from "./download-pack.ts";
 import { createProgress } from "./progress.ts";
@@ -93,23 +97,23 @@ describe("downloading a catalog pack", () => {
   });
 
   it("records trust-on-first-use files in the lock file: the hub's stated sha256, or the computed one", async () => {
-    await download();
+    const unpinned = ["clip/vision_model.onnx", "clip/vocab.json", "clip/preprocessor_config.json"];
+    await download({
+      catalogDir: await writeFixtureCatalog(join(tmp, "tofu"), host.url, {
+        trustOnFirstUse: unpinned,
+      }),
+    });
     const lock = JSON.parse(await readFile(cache().lockFile, "utf8"));
-    const entries = FIXTURE_FILES.filter((f) => !f.pinned).map((f) => [
-      f.packPath,
-      lock.files[`${host.url}${f.urlPath}`],
-    ]);
-    expect(entries).toHaveLength(5);
-    for (const [packPath, entry] of entries) {
+    for (const packPath of unpinned) {
       const file = fixtureFile(packPath);
-      expect(entry, packPath).toMatchObject({
+      expect(lock.files[urlOf(packPath)], packPath).toMatchObject({
         sha256: sha256Hex(fixtureBytes(file)),
         size: fixtureBytes(file).length,
         source: file.lfs ? "server" : "computed",
       });
     }
     // Pinned files need no lock entry.
-    expect(lock.files[urlOf("cnn/model.onnx")]).toBeUndefined();
+    expect(Object.keys(lock.files)).toHaveLength(unpinned.length);
   });
 
   it("asks for the bytes as they are, so a host that compresses for clients sends the file", async () => {
@@ -257,20 +261,22 @@ describe("resuming", () => {
 
 describe("checksums", () => {
   it("deletes a pinned file whose bytes do not match and names the file and both hashes", async () => {
-    const path = fixtureFile("cnn/model.onnx").urlPath;
-    const good = fixtureBytes(fixtureFile("cnn/model.onnx"));
+    const path = fixtureFile("clip/vocab.json").urlPath;
+    const good = fixtureBytes(fixtureFile("clip/vocab.json"));
     const bad = Buffer.from(good);
-    bad[1000] = (bad[1000] ?? 0) ^ 0xff;
+    bad[100] = (bad[100] ?? 0) ^ 0xff;
     (host.files.get(path) as { bytes: Buffer }).bytes = bad;
 
     const error = await failure();
     expect(error).toBeInstanceOf(ChecksumMismatchError);
     expect(error.message).toContain(
-      `checksum mismatch for cnn/model.onnx: expected sha256 ${sha256Hex(good)}, got ${sha256Hex(bad)}`,
+      `checksum mismatch for clip/vocab.json: expected sha256 ${sha256Hex(good)}, got ${sha256Hex(bad)}`,
     );
-    expect(error.message).toContain("update its sha256 in the catalog");
-    expect(existsSync(cache().file(urlOf("cnn/model.onnx")))).toBe(false);
-    expect(existsSync(cache().partFile(urlOf("cnn/model.onnx")))).toBe(false);
+    // The pin is the publisher's: the advice is to check the host, not to adopt its bytes.
+    expect(error.message).toContain("The host serves another file than the catalog pins");
+    expect(error.message.split("\n")).toHaveLength(1);
+    expect(existsSync(cache().file(urlOf("clip/vocab.json")))).toBe(false);
+    expect(existsSync(cache().partFile(urlOf("clip/vocab.json")))).toBe(false);
   });
 
   it("checks a first download against the sha256 the hub states (X-Linked-Etag)", async () => {
@@ -278,7 +284,11 @@ describe("checksums", () => {
     const hosted = host.files.get(fixtureFile(VISION).urlPath);
     if (hosted) hosted.statedSha256 = stated;
 
-    const error = await failure();
+    const error = await failure({
+      catalogDir: await writeFixtureCatalog(join(tmp, "tofu"), host.url, {
+        trustOnFirstUse: [VISION],
+      }),
+    });
     expect(error).toBeInstanceOf(ChecksumMismatchError);
     const actual = sha256Hex(fixtureBytes(fixtureFile(VISION)));
     expect(error.message).toContain(`expected sha256 ${stated}, got ${actual}`);
@@ -287,30 +297,121 @@ describe("checksums", () => {
   });
 
   it("holds trust-on-first-use files to the lock file afterwards", async () => {
+    const PREPROCESS = "clip/preprocessor_config.json";
     await download();
-    const recorded = sha256Hex(fixtureBytes(fixtureFile("clip/vocab.json")));
-    await rm(cache().file(urlOf("clip/vocab.json")));
-    const changed = Buffer.from('{"<|startoftext|>": 0, "<|endoftext|>": 1}');
-    (host.files.get(fixtureFile("clip/vocab.json").urlPath) as { bytes: Buffer }).bytes = changed;
+    const original = fixtureBytes(fixtureFile(PREPROCESS));
+    await rm(cache().file(urlOf(PREPROCESS)));
+    // Same size, other bytes: the lock's size passes, its sha256 does not.
+    const changed = Buffer.from(
+      original.toString("utf8").replace(/\d/, (d) => String((+d + 1) % 10)),
+    );
+    (host.files.get(fixtureFile(PREPROCESS).urlPath) as { bytes: Buffer }).bytes = changed;
 
     const error = await failure();
     expect(error).toBeInstanceOf(ChecksumMismatchError);
-    expect(error.message).toContain(`expected sha256 ${recorded}, got ${sha256Hex(changed)}`);
+    expect(error.message).toContain(
+      `expected sha256 ${sha256Hex(original)}, got ${sha256Hex(changed)}`,
+    );
     expect(error.message).toContain(`delete its entry from ${cache().lockFile}`);
-    expect(existsSync(cache().file(urlOf("clip/vocab.json")))).toBe(false);
+    expect(existsSync(cache().file(urlOf(PREPROCESS)))).toBe(false);
   });
 
-  it("stops before downloading when the hub states another sha256 than the lock file's", async () => {
-    await download();
-    await rm(cache().file(urlOf(VISION)));
+  it("stops before downloading when the hub states another sha256 than the pin", async () => {
     const hosted = host.files.get(fixtureFile(VISION).urlPath);
     if (hosted) hosted.statedSha256 = sha256Hex(Buffer.from("a re-uploaded model"));
-    const cdnBefore = requestsFor(cdnPath(VISION)).length;
 
     const error = await failure();
     expect(error).toBeInstanceOf(ChecksumMismatchError);
     expect(error.message).toContain("states that sha256 for the file, so nothing was downloaded");
-    expect(requestsFor(cdnPath(VISION))).toHaveLength(cdnBefore);
+    expect(requestsFor(cdnPath(VISION))).toHaveLength(0);
+    expect(existsSync(cache().partFile(urlOf(VISION)))).toBe(false);
+  });
+});
+
+describe("refusing what is not the pinned file, keeping nothing", () => {
+  const CNN = "cnn/model.onnx";
+  const PREPROCESS = "clip/preprocessor_config.json";
+  /** Neither the file nor its .part is left in the cache. */
+  const nothingKept = (packPath: string) =>
+    !existsSync(cache().file(urlOf(packPath))) && !existsSync(cache().partFile(urlOf(packPath)));
+  const oneLine = (error: Error) => expect(error.message.split("\n")).toHaveLength(1);
+
+  it("says a Git LFS pointer is not the file and that the catalog's URL is stale", async () => {
+    host.faults.lfsPointer.add(fixtureFile(CNN).urlPath);
+    const bytes = fixtureBytes(fixtureFile(CNN));
+    const pointerBytes = lfsPointer(bytes).length;
+
+    const error = await failure();
+    expect(error).toBeInstanceOf(LfsPointerError);
+    expect(error.message).toBe(
+      `${CNN}: the host served a Git LFS pointer, not the file; the catalog's URL is stale (${urlOf(CNN)} sent ${pointerBytes} bytes of pointer text, naming sha256 ${sha256Hex(bytes)} of ${bytes.length} bytes). Nothing was kept.`,
+    );
+    expect(nothingKept(CNN)).toBe(true);
+    // Refused, not retried: the same URL would serve the same pointer.
+    expect(requestsFor(fixtureFile(CNN).urlPath)).toHaveLength(1);
+  });
+
+  it("recognises a pointer for a file with no pinned size, after it arrived", async () => {
+    host.faults.lfsPointer.add(fixtureFile(PREPROCESS).urlPath);
+    const error = await failure();
+    expect(error).toBeInstanceOf(LfsPointerError);
+    expect(error.message).toMatch(
+      /^clip\/preprocessor_config\.json: the host served a Git LFS pointer/,
+    );
+    oneLine(error);
+    expect(nothingKept(PREPROCESS)).toBe(true);
+    expect(existsSync(cache().lockFile)).toBe(false);
+  });
+
+  it("refuses a stated size (X-Linked-Size) other than the pin before fetching any byte", async () => {
+    const hosted = host.files.get(fixtureFile(VISION).urlPath);
+    if (hosted) hosted.statedSize = visionSize + 1;
+    const error = await failure();
+    expect(error).toBeInstanceOf(SizeMismatchError);
+    expect(error.message).toBe(
+      `${VISION}: ${urlOf(VISION)} states ${visionSize + 1} bytes (X-Linked-Size), the catalog pins ${visionSize}, so nothing was downloaded; the host serves another file than the pinned one.`,
+    );
+    expect(requestsFor(cdnPath(VISION))).toHaveLength(0);
+    expect(nothingKept(VISION)).toBe(true);
+  });
+
+  it("refuses a Content-Length other than the pin before keeping any byte", async () => {
+    const path = fixtureFile("clip/vocab.json").urlPath;
+    const good = fixtureBytes(fixtureFile("clip/vocab.json"));
+    (host.files.get(path) as { bytes: Buffer }).bytes = Buffer.concat([good, good]);
+    const error = await failure();
+    expect(error).toBeInstanceOf(SizeMismatchError);
+    expect(error.message).toContain(
+      `states ${good.length * 2} bytes (Content-Length), the catalog pins ${good.length}`,
+    );
+    oneLine(error);
+    expect(nothingKept("clip/vocab.json")).toBe(true);
+  });
+
+  it("refuses a body that ends cleanly short of the pinned size", async () => {
+    host.faults.truncateAt.set(fixtureFile(VISION).urlPath, 1000);
+    const error = await failure();
+    expect(error).toBeInstanceOf(TruncatedFileError);
+    expect(error.message).toBe(
+      `${VISION}: ${urlOf(VISION)} ended the file at byte 1000 of the pinned ${visionSize} without an error (a truncated transfer); nothing was kept. Run again, or use another mirror.`,
+    );
+    expect(nothingKept(VISION)).toBe(true);
+  });
+
+  it("gives up on a host that ignores Range once its retries are spent, keeping nothing", async () => {
+    host.faults.ignoreRange = true;
+    host.faults.dropAfter.set(fixtureFile(VISION).urlPath, 300_000);
+    host.faults.dropTimes.set(fixtureFile(VISION).urlPath, 2);
+    const error = await failure({ retries: 1 });
+    expect(error).toBeInstanceOf(RangeIgnoredError);
+    expect(error.message).toMatch(
+      /^clip\/vision_model\.onnx: \S+ answers Range requests with the whole file, so a broken transfer cannot be continued, and it broke on each of 2 attempts \(last: .*\); nothing was kept\./,
+    );
+    oneLine(error);
+    // The second attempt asked for the rest and got the whole file again.
+    expect(requestsFor(cdnPath(VISION)).map((r) => r.status)).toEqual([200, 200]);
+    expect(requestsFor(cdnPath(VISION))[1]?.range).toMatch(/^bytes=\d+-$/);
+    expect(nothingKept(VISION)).toBe(true);
   });
 });
 

@@ -8,6 +8,8 @@ import {
   ChecksumMismatchError,
   DownloadError,
   OfflineMissingError,
+  RangeIgnoredError,
+  RefusedFileError,
   TransferError,
 } from "./download-errors.ts";
 import { StatedMismatch, transferToPart } from "./http-transfer.ts";
@@ -75,6 +77,12 @@ function expectedSha256(download: CatalogDownload, lock: LockFile): string | nul
     : download.sha256;
 }
 
+/** The size a file must have: pinned in the catalog, or recorded with its lock entry. */
+function expectedSize(download: CatalogDownload, lock: LockFile): number | null {
+  if (download.size !== undefined) return download.size;
+  return download.sha256 === TRUST_ON_FIRST_USE ? (lock.get(download.url)?.size ?? null) : null;
+}
+
 async function verifiedCacheFile(download: CatalogDownload, options: FetchOptions) {
   const file = options.cache.file(download.url);
   if (!existsSync(file)) return { ok: false as const, reason: "not in the cache" };
@@ -96,6 +104,8 @@ async function fetchOne(download: CatalogDownload, options: FetchOptions): Promi
   const partFile = cache.partFile(download.url);
   const expected = expectedSha256(download, lock);
   const bar = progress.file(download.path);
+  // A host that answered a Range request with the whole file cannot continue a .part either.
+  let rangeIgnored = false;
 
   let result: Awaited<ReturnType<typeof transferToPart>> | undefined;
   for (let attempt = 1; !result; attempt++) {
@@ -104,19 +114,33 @@ async function fetchOne(download: CatalogDownload, options: FetchOptions): Promi
         url,
         partFile,
         idleTimeoutMs: options.idleTimeoutMs ?? 30_000,
-        expectedSha256: expected,
+        expected: { sha256: expected, size: expectedSize(download, lock) },
         onStart: ({ total, resumedFrom }) => bar.start(total, resumedFrom),
         onBytes: (bytes) => bar.update(bytes),
         onNotice: (message) => progress.note(`${download.path}: ${message}`),
+        onRangeIgnored: () => {
+          rangeIgnored = true;
+        },
       });
     } catch (error) {
       if (error instanceof StatedMismatch) {
         await rm(partFile, { force: true });
         throw mismatch(download, url, error.expected, error.stated, lock, "stated");
       }
+      if (error instanceof RefusedFileError) {
+        await rm(partFile, { force: true });
+        error.message = `${download.path}: ${error.message}`;
+        throw error;
+      }
       const failure =
         error instanceof DownloadError ? error : describeNetworkFailure(error, url, { mirror });
       const retryable = failure instanceof TransferError && failure.retryable;
+      if (retryable && attempt > retries && rangeIgnored) {
+        await rm(partFile, { force: true });
+        throw new RangeIgnoredError(
+          `${download.path}: ${url} answers Range requests with the whole file, so a broken transfer cannot be continued, and it broke on each of ${attempt} attempts (last: ${failure.message.replace(/\.$/, "")}); nothing was kept. Run again on a steadier connection, or use a mirror that honours Range (--mirror).`,
+        );
+      }
       if (!retryable || attempt > retries) {
         const kept = existsSync(partFile) ? (await stat(partFile)).size : 0;
         const resume =
@@ -161,9 +185,11 @@ function mismatch(
   lock: LockFile,
   what: "stated" | "downloaded",
 ) {
+  // A pinned file is the publisher's published one: different bytes mean the URL (or the
+  // mirror) serves something else, which a new pin would only hide.
   const fix =
     download.sha256 !== TRUST_ON_FIRST_USE
-      ? "If the file changed upstream on purpose, update its sha256 in the catalog."
+      ? "The host serves another file than the catalog pins: check that the URL (or the mirror) still serves the publisher's file; change the pin only to a sha256 the publisher published."
       : lock.get(download.url)
         ? `If the file changed upstream on purpose, delete its entry from ${lock.path}.`
         : "The server's own checksum (X-Linked-Etag) does not match what arrived; try again or use another mirror.";

@@ -2,6 +2,16 @@ import { existsSync } from "node:fs";
 import { mkdir, open, stat, truncate } from "node:fs/promises";
 import { dirname } from "node:path";
 import { TransferError } from "./download-errors.ts";
+import {
+  type ExpectedFile,
+  fileHead,
+  LFS_POINTER_MAX_BYTES,
+  lfsPointerError,
+  oversizeError,
+  parseLfsPointer,
+  statedSizeError,
+  truncatedError,
+} from "./pinned-file.ts";
 
 const MAX_REDIRECTS = 10;
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
@@ -15,11 +25,16 @@ export interface TransferOptions {
   partFile: string;
   /** Give up when no byte arrives for this long (headers included). */
   idleTimeoutMs: number;
-  /** The sha256 the file must have, if known: a server stating another one stops the transfer early. */
-  expectedSha256?: string | null;
+  /**
+   * What the file must be, where known: a host stating another sha256 or size stops the
+   * transfer before any byte is kept, and a body that outgrows the size stops it at once.
+   */
+  expected?: ExpectedFile;
   onStart?: (info: { total: number | null; resumedFrom: number }) => void;
   onBytes?: (received: number) => void;
   onNotice?: (message: string) => void;
+  /** The host answered a Range request with the whole file. */
+  onRangeIgnored?: () => void;
 }
 
 export interface TransferResult {
@@ -59,13 +74,9 @@ async function attempt(options: TransferOptions, mayRestart: boolean): Promise<T
   };
   try {
     touch();
-    const { response, statedSha256 } = await request(
-      url,
-      have,
-      options.expectedSha256 ?? null,
-      controller.signal,
-    );
-    const plan = await planWrite(response, have, partFile, options.onNotice);
+    const expected = options.expected ?? { sha256: null, size: null };
+    const { response, statedSha256 } = await request(url, have, expected, controller.signal);
+    const plan = await planWrite(response, have, partFile, expected, options);
     if (plan === "complete") return { statedSha256, resumedFrom: have, received: 0, size: have };
     if (plan === "restart") {
       clearTimeout(timer);
@@ -83,6 +94,13 @@ async function attempt(options: TransferOptions, mayRestart: boolean): Promise<T
       // byte that arrived and the next attempt continues after it.
       for (let chunk = await reader?.read(); chunk && !chunk.done; chunk = await reader?.read()) {
         touch();
+        if (
+          expected.size !== null &&
+          resumedFrom + received + chunk.value.byteLength > expected.size
+        ) {
+          await reader?.cancel();
+          throw oversizeError(expected.size, url);
+        }
         await file.write(chunk.value);
         received += chunk.value.byteLength;
         options.onBytes?.(resumedFrom + received);
@@ -94,6 +112,12 @@ async function attempt(options: TransferOptions, mayRestart: boolean): Promise<T
     if (plan.total !== null && size !== plan.total) {
       throw new TransferError(`the connection closed at byte ${size} of ${plan.total}`, true);
     }
+    if (size <= LFS_POINTER_MAX_BYTES) {
+      const pointer = parseLfsPointer(await fileHead(partFile));
+      if (pointer) throw lfsPointerError(pointer, url, size);
+    }
+    if (expected.size !== null && size < expected.size)
+      throw truncatedError(size, expected.size, url);
     return { statedSha256, resumedFrom, received, size };
   } catch (error) {
     throw controller.signal.aborted ? controller.signal.reason : error;
@@ -114,24 +138,44 @@ export class StatedMismatch extends Error {
 
 type WritePlan = { offset: number; total: number | null } | "complete" | "restart";
 
-/** How the response's body goes into the .part file, from its status and Content-Range. */
+/**
+ * How the response's body goes into the .part file, from its status and Content-Range. A stated
+ * size that is not the expected one is refused here, before a byte is written: a small body is
+ * read first, since a Git LFS pointer deserves its own error.
+ */
 async function planWrite(
   response: Response,
   have: number,
   partFile: string,
-  notice: TransferOptions["onNotice"],
+  expected: ExpectedFile,
+  options: Pick<TransferOptions, "onNotice" | "onRangeIgnored" | "url">,
 ): Promise<WritePlan> {
+  const notice = options.onNotice;
   const length = contentLength(response);
   if (response.status === 200) {
-    if (have > 0) notice?.("the server ignored the Range request; starting again from byte 0");
+    if (expected.size !== null && length !== null && length !== expected.size) {
+      if (length <= LFS_POINTER_MAX_BYTES) {
+        const body = new Uint8Array(await response.arrayBuffer());
+        const pointer = parseLfsPointer(body);
+        if (pointer) throw lfsPointerError(pointer, options.url, body.byteLength);
+      } else await response.body?.cancel();
+      throw statedSizeError("Content-Length", length, expected.size, options.url);
+    }
+    if (have > 0) {
+      options.onRangeIgnored?.();
+      notice?.("the server ignored the Range request; starting again from byte 0");
+    }
     return { offset: 0, total: length };
   }
   if (response.status === 206) {
     const range = /^bytes (\d+)-(\d+)\/(\d+|\*)$/.exec(response.headers.get("content-range") ?? "");
     const start = range ? Number(range[1]) : Number.NaN;
-    if (start === have) {
-      return { offset: have, total: range?.[3] === "*" ? null : Number(range?.[3]) };
+    const total = range && range[3] !== "*" ? Number(range[3]) : null;
+    if (expected.size !== null && total !== null && total !== expected.size) {
+      await response.body?.cancel();
+      throw statedSizeError("Content-Range", total, expected.size, options.url);
     }
+    if (start === have) return { offset: have, total };
     await response.body?.cancel();
     notice?.(`the server answered another range (${range?.[0] ?? "none"}); starting again`);
     await truncate(partFile, 0);
@@ -153,12 +197,7 @@ async function planWrite(
   );
 }
 
-async function request(
-  url: string,
-  offset: number,
-  expectedSha256: string | null,
-  signal: AbortSignal,
-) {
+async function request(url: string, offset: number, expected: ExpectedFile, signal: AbortSignal) {
   // identity: fetch asks for gzip by default, and a compressed body has neither the file's
   // length nor its byte offsets, which resuming and the size check rely on.
   const headers: Record<string, string> = {
@@ -170,10 +209,15 @@ async function request(
   for (let hop = 0; hop <= MAX_REDIRECTS; hop++) {
     const response = await fetch(current, { headers, redirect: "manual", signal });
     statedSha256 ??= linkedSha256(response.headers);
-    // Checked at the hop that states it (the hub), before following it to the bytes (the CDN).
-    if (expectedSha256 && statedSha256 && statedSha256 !== expectedSha256) {
+    // Checked at the hop that states them (the hub), before following it to the bytes (the CDN).
+    if (expected.sha256 && statedSha256 && statedSha256 !== expected.sha256) {
       await response.body?.cancel();
-      throw new StatedMismatch(expectedSha256, statedSha256);
+      throw new StatedMismatch(expected.sha256, statedSha256);
+    }
+    const linkedSize = sizeHeader(response.headers.get("x-linked-size"));
+    if (expected.size !== null && linkedSize !== null && linkedSize !== expected.size) {
+      await response.body?.cancel();
+      throw statedSizeError("X-Linked-Size", linkedSize, expected.size, url);
     }
     const location = response.headers.get("location");
     if (!REDIRECTS.has(response.status)) return { response, statedSha256 };
@@ -191,6 +235,9 @@ function linkedSha256(headers: Headers): string | null {
 }
 
 function contentLength(response: Response): number | null {
-  const value = response.headers.get("content-length");
+  return sizeHeader(response.headers.get("content-length"));
+}
+
+function sizeHeader(value: string | null): number | null {
   return value !== null && /^\d+$/.test(value) ? Number(value) : null;
 }

@@ -68,6 +68,11 @@ export async function loadModels(pack: ModelPack, options: LoadOptions): Promise
       variants: { cnn: cnnVariant, clipVision: null },
     };
   }
+  const check = pack.manifest.precision_check;
+  if (check?.default_precision === "fp32" && options.precision === "int8") {
+    // The download left int8 out of `precisions`; say why the asked precision is not run.
+    options.log?.(`CLIP runs fp32, not int8: ${check.reason}`);
+  }
   const visionVariant = (await resolveVariant(pack, "clip_vision", {
     ...context,
     precision: options.precision,

@@ -1,14 +1,14 @@
 import { existsSync } from "node:fs";
 import { readdir, readFile } from "node:fs/promises";
 import { availableParallelism } from "node:os";
-import { join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { argMax, matVec } from "../math/vector-math.ts";
 import type { ModelPack } from "../packs/load-pack.ts";
 import { inspectImage } from "../preprocess/decode-image.ts";
 import { preprocessImage } from "../preprocess/preprocess-image.ts";
 import { loadPreprocessorConfig } from "../preprocess/preprocessor-config.ts";
 import { type CpuFeatures, cpuFeatures, cpuLine } from "./cpu-features.ts";
-import { readLabelEmbeddings } from "./label-embeddings.ts";
+import { type LabelEmbeddings, readLabelEmbeddings } from "./label-embeddings.ts";
 import { syntheticJpegs } from "./synthetic-images.ts";
 import {
   hashFiles,
@@ -92,7 +92,7 @@ export async function measureVariant(
   const found = await keyFor(pack, role, context);
   if (!t || !found) return null;
   const spec = await loadPreprocessorConfig(pack.file(t.preprocess));
-  const samples = await sampleTensors(pack, spec);
+  const { tensors: samples } = await sampleTensors(pack, spec);
   const top1 = await top1For(pack, role);
   const variants = candidateVariants({
     model: t.model,
@@ -126,33 +126,56 @@ function threadLayouts(context: VariantContext): number[] {
   return [context.configuredThreads, Math.max(1, Math.floor(cores / 2)), cores];
 }
 
-async function sampleTensors(
+/**
+ * The pack's sample images (up to 64) preprocessed; for a pack with none, the images of
+ * `fallbackDir` when given (real photos answer more decisively than noise), else synthetic ones.
+ */
+export async function sampleTensors(
   pack: ModelPack,
   spec: Awaited<ReturnType<typeof loadPreprocessorConfig>>,
-): Promise<Float32Array[]> {
-  const dir = join(pack.dir, "samples");
-  const names = existsSync(dir)
-    ? (await readdir(dir)).filter((name) => /\.(png|jpe?g|webp)$/i.test(name)).sort()
-    : [];
+  fallbackDir?: string,
+): Promise<{ tensors: Float32Array[]; source: string }> {
+  const own = await imageFiles(join(pack.dir, "samples"));
+  const fallback = own.length === 0 && fallbackDir ? await imageFiles(fallbackDir) : [];
+  const files = own.length > 0 ? own : fallback;
   const images =
-    names.length > 0
-      ? await Promise.all(names.slice(0, MAX_SAMPLES).map((name) => readFile(join(dir, name))))
+    files.length > 0
+      ? await Promise.all(files.slice(0, MAX_SAMPLES).map((file) => readFile(file)))
       : await syntheticJpegs(SYNTHETIC_SAMPLES);
-  return Promise.all(
+  const tensors = await Promise.all(
     images.map(async (bytes) =>
       preprocessImage(bytes, spec, SAMPLE_LIMITS, await inspectImage(bytes, SAMPLE_LIMITS)),
     ),
   );
+  const source =
+    own.length > 0
+      ? "pack samples"
+      : fallback.length > 0
+        ? `photos of ${basename(dirname(fallbackDir as string))}/${basename(fallbackDir as string)}`
+        : "synthetic images";
+  return { tensors, source };
+}
+
+async function imageFiles(dir: string): Promise<string[]> {
+  if (!existsSync(dir)) return [];
+  const names = (await readdir(dir)).filter((name) => /\.(png|jpe?g|webp)$/i.test(name)).sort();
+  return names.map((name) => join(dir, name));
 }
 
 /** The CNN's answer is its argmax; CLIP's the nearest label embedding when the pack has them. */
-async function top1For(pack: ModelPack, role: VariantRole) {
+export async function top1For(pack: ModelPack, role: VariantRole) {
   const file = pack.manifest.clip?.text_embeddings;
   if (role === "clip_vision" && file) {
-    const labels = await readLabelEmbeddings(pack.file(file.file), pack.labels, file.shape[1]);
-    return (row: Float32Array) => argMax(matVec(labels.matrix, labels.dim, row));
+    return nearestLabel(
+      await readLabelEmbeddings(pack.file(file.file), pack.labels, file.shape[1]),
+    );
   }
   return (row: Float32Array) => argMax(row);
+}
+
+/** CLIP's zero-shot answer for an image embedding: the index of the nearest label embedding. */
+export function nearestLabel(labels: LabelEmbeddings): (row: Float32Array) => number {
+  return (row) => argMax(matVec(labels.matrix, labels.dim, row));
 }
 
 /**

@@ -48,10 +48,18 @@ export interface VariantChoice {
 /** Why a trial does not qualify as exact, or null when it does. */
 function inexactReason(trial: VariantTrial, bar: ExactnessBar = DEFAULT_EXACTNESS) {
   if (trial.error) return `failed: ${trial.error}`;
-  if (!(trial.top1Agreement >= bar.top1Agreement))
-    return `top-1 agreement ${trial.top1Agreement.toFixed(4)} < ${bar.top1Agreement}`;
-  if (!(trial.cosineMean >= bar.cosineMean))
-    return `cosine ${trial.cosineMean.toFixed(5)} < ${bar.cosineMean}`;
+  return shortOfBar(trial, bar);
+}
+
+/** Why outputs compared with a reference fall short of a bar, or null when they meet it. */
+export function shortOfBar(
+  measured: Pick<VariantTrial, "top1Agreement" | "cosineMean">,
+  bar: ExactnessBar,
+): string | null {
+  if (!(measured.top1Agreement >= bar.top1Agreement))
+    return `top-1 agreement ${measured.top1Agreement.toFixed(4)} < ${bar.top1Agreement}`;
+  if (!(measured.cosineMean >= bar.cosineMean))
+    return `cosine ${measured.cosineMean.toFixed(5)} < ${bar.cosineMean}`;
   return null;
 }
 

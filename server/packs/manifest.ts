@@ -48,6 +48,13 @@ export const packManifestSchema = z.object({
    * `parseCalibration`, whose messages name the field.
    */
   calibration: z.unknown().optional(),
+  /**
+   * What the download's int8 drift check chose for a downloaded pack, and why (docs/models.md).
+   * With "fp32", the int8 files stay in the folder but are left out of `precisions`.
+   */
+  precision_check: z
+    .looseObject({ default_precision: z.enum(["int8", "fp32"]), reason: z.string() })
+    .optional(),
 });
 
 export type PackManifest = z.infer<typeof packManifestSchema>;

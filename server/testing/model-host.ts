@@ -13,6 +13,8 @@ export interface HostedFile {
   lfs?: boolean;
   /** The sha256 stated in X-Linked-Etag when it should not be the bytes' own (a fault). */
   statedSha256?: string;
+  /** The size stated in X-Linked-Size when it should not be the bytes' own (a fault). */
+  statedSize?: number;
 }
 
 export interface HostedRequest {
@@ -25,8 +27,17 @@ export interface HostedRequest {
 
 /** Faults a test switches on to see the downloader cope. */
 export interface HostFaults {
-  /** Cut the connection after this many body bytes, once per hosted path listed. */
+  /** Cut the connection after this many body bytes, once per hosted path listed (see dropTimes). */
   dropAfter: Map<string, number>;
+  /** How many answers of a path in dropAfter are cut. Default 1. */
+  dropTimes: Map<string, number>;
+  /** End the body cleanly after this many bytes, sent chunked without a Content-Length (a cut file). */
+  truncateAt: Map<string, number>;
+  /**
+   * Serve a Git LFS pointer (plain text, about 130 bytes) instead of the file, as GitHub's raw
+   * URLs do for LFS files the repository no longer serves.
+   */
+  lfsPointer: Set<string>;
   /** Answer Range requests with the whole file (200), as some servers and proxies do. */
   ignoreRange: boolean;
   /** Gzip whole-file answers to clients that accept gzip, as CDNs do for text files. */
@@ -53,7 +64,14 @@ export async function startModelHost(files: Record<string, HostedFile>): Promise
   const cdn = (path: string) =>
     [...hosted].find(([, file]) => file.lfs && path === `/cdn/${sha256Hex(file.bytes)}`);
   const requests: HostedRequest[] = [];
-  const faults: HostFaults = { dropAfter: new Map(), ignoreRange: false, gzip: false };
+  const faults: HostFaults = {
+    dropAfter: new Map(),
+    dropTimes: new Map(),
+    truncateAt: new Map(),
+    lfsPointer: new Set(),
+    ignoreRange: false,
+    gzip: false,
+  };
 
   const server = createServer((req, res) => {
     const path = new URL(req.url ?? "/", "http://host").pathname;
@@ -65,12 +83,19 @@ export async function startModelHost(files: Record<string, HostedFile>): Promise
     };
     requests.push(entry);
     const file = hosted.get(path);
+    if (file && faults.lfsPointer.has(path)) {
+      const pointer = Buffer.from(lfsPointer(file.bytes));
+      entry.status = 200;
+      entry.bytesSent = pointer.length;
+      res.writeHead(200, { "content-length": String(pointer.length) }).end(pointer);
+      return;
+    }
     if (file?.lfs) {
       entry.status = 302;
       res.writeHead(302, {
         location: `/cdn/${sha256Hex(file.bytes)}`,
         "x-linked-etag": `"${file.statedSha256 ?? sha256Hex(file.bytes)}"`,
-        "x-linked-size": String(file.bytes.length),
+        "x-linked-size": String(file.statedSize ?? file.bytes.length),
       });
       res.end();
       return;
@@ -82,7 +107,20 @@ export async function startModelHost(files: Record<string, HostedFile>): Promise
       return;
     }
     const cut = faults.dropAfter.get(hostedPath);
-    faults.dropAfter.delete(hostedPath);
+    const timesLeft = (faults.dropTimes.get(hostedPath) ?? 1) - 1;
+    if (timesLeft > 0) faults.dropTimes.set(hostedPath, timesLeft);
+    else {
+      faults.dropAfter.delete(hostedPath);
+      faults.dropTimes.delete(hostedPath);
+    }
+    const truncated = faults.truncateAt.get(hostedPath);
+    if (truncated !== undefined) {
+      const head = body.bytes.subarray(0, truncated);
+      entry.status = 200;
+      entry.bytesSent = head.length;
+      res.writeHead(200, { "transfer-encoding": "chunked" }).end(head);
+      return;
+    }
     if (faults.gzip && /\bgzip\b/.test(req.headers["accept-encoding"] ?? "")) {
       const zipped = gzipSync(body.bytes);
       entry.status = 200;
@@ -106,6 +144,11 @@ export async function startModelHost(files: Record<string, HostedFile>): Promise
         server.close(() => resolve());
       }),
   };
+}
+
+/** The Git LFS pointer of a file: what a repository holds in its place. */
+export function lfsPointer(bytes: Buffer): string {
+  return `version https://git-lfs.github.com/spec/v1\noid sha256:${sha256Hex(bytes)}\nsize ${bytes.length}\n`;
 }
 
 function sendBytes(
