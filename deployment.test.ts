@@ -36,6 +36,16 @@ describe("the deployment stack", () => {
     expect(dockerfile).toMatch(/HEALTHCHECK[\s\S]*\/ready/);
     expect(dockerfile).toMatch(/^USER node$/m);
   });
+
+  it("runs the JavaScript build on production dependencies, with no sources or tests", () => {
+    const dockerfile = readFileSync(join(REPO_ROOT, "Dockerfile"), "utf8");
+    const runtime = dockerfile.slice(dockerfile.indexOf(" AS runtime"));
+    expect(dockerfile).not.toMatch(/tsx|npm install|--include=dev/);
+    expect(dockerfile).toMatch(/^RUN npm ci --omit=dev/m);
+    expect(runtime).toMatch(/^COPY --from=build \/app\/dist \.\/dist$/m);
+    expect(runtime).not.toMatch(/^COPY (server|schema|scripts)\b/m);
+    expect(runtime).toMatch(/^CMD \["node", "dist\/server\/main\.js"\]$/m);
+  });
 });
 
 interface ComposeService {
