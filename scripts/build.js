@@ -4,7 +4,7 @@
 // the files the code reads beside itself. Plain JavaScript on esbuild, a production
 // dependency, so `npm ci --omit=dev && npm start` builds without TypeScript, tsx or any other
 // development tool. Type checking stays with `npm run typecheck`.
-import { cpSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
@@ -12,6 +12,9 @@ import { bundlePageScript } from "../server/demo/bundle-page.js";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const OUT = join(ROOT, "dist");
+// Built beside, then swapped in whole: a service started from dist/ meanwhile (two `npm start`
+// in one checkout) never reads half a build.
+const STAGING = join(ROOT, ".cache", `dist-${process.pid}`);
 
 // Test code, test helpers, benchmarks (run from the source with tsx), schema tooling and the
 // browser code (bundled below) stay out.
@@ -48,7 +51,7 @@ const keepModulesApart = {
 };
 
 const started = performance.now();
-rmSync(OUT, { recursive: true, force: true });
+rmSync(STAGING, { recursive: true, force: true });
 const entryPoints = ["server", "schema"]
   .flatMap((dir) =>
     readdirSync(join(ROOT, dir), { recursive: true, encoding: "utf8" }).map(
@@ -59,7 +62,7 @@ const entryPoints = ["server", "schema"]
 await build({
   absWorkingDir: ROOT,
   entryPoints,
-  outdir: OUT,
+  outdir: STAGING,
   outbase: ".",
   bundle: true,
   packages: "external",
@@ -69,8 +72,27 @@ await build({
   target: "node20",
   logLevel: "warning",
 });
-for (const asset of ASSETS) cpSync(join(ROOT, asset), join(OUT, asset), { recursive: true });
+for (const asset of ASSETS) cpSync(join(ROOT, asset), join(STAGING, asset), { recursive: true });
 const pageDir = new URL("../server/demo/browser/", import.meta.url);
-writeFileSync(join(OUT, "server/demo/browser/page.js"), await bundlePageScript(pageDir));
+writeFileSync(join(STAGING, "server/demo/browser/page.js"), await bundlePageScript(pageDir));
+swapIn(STAGING, OUT);
 const seconds = ((performance.now() - started) / 1000).toFixed(1);
 console.log(`built ${entryPoints.length} modules and the demo page into dist/ in ${seconds} s`);
+
+/**
+ * Replaces `target` with `staging`. When another build swapped its own in first, that one
+ * (built from the same sources) stays.
+ * @param {string} staging
+ * @param {string} target
+ */
+function swapIn(staging, target) {
+  const old = `${staging}-old`;
+  if (existsSync(target)) renameSync(target, old);
+  try {
+    renameSync(staging, target);
+  } catch (error) {
+    if (!existsSync(target)) throw error;
+    rmSync(staging, { recursive: true, force: true });
+  }
+  rmSync(old, { recursive: true, force: true });
+}
