@@ -1,4 +1,5 @@
 import { execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { legacyEmbeddedPack } from "../server/testing/legacy-pack.ts";
@@ -26,6 +27,7 @@ import {
   profileDurationS,
   SCENARIO_NAMES,
 } from "./lib/scenarios.js";
+import { summaryFiles } from "./lib/summary.js";
 import { arrivalTimesMs } from "./node/arrivals.ts";
 import { runLoad } from "./node/open-model.ts";
 import { formatReport } from "./node/report.ts";
@@ -89,6 +91,58 @@ describe("load test definitions", () => {
   it("type-checks the k6 scripts against @types/k6", () => {
     // Throws with tsc's diagnostics on stdout when a script does not type-check.
     execFileSync("npx", ["tsc", "-p", "loadtest", "--noEmit"], { encoding: "utf8" });
+  });
+
+  it.each(SCENARIO_NAMES)("%s.js waits for /ready and writes its own summary", (name) => {
+    const script = readFileSync(new URL(`${name}.js`, import.meta.url), "utf8");
+    expect(script).toMatch(/^export \{ setup \} from "\.\/lib\/lifecycle\.js";$/m);
+    expect(script).toContain(`export const options = optionsFor("${name}");`);
+    expect(script).toContain(`export const handleSummary = summaryFor("${name}");`);
+  });
+});
+
+describe("the k6 summary", () => {
+  // As k6 hands it to handleSummary: one trend, one rate, one counter; one threshold failed.
+  const data = {
+    state: { testRunDurationMs: 60_512 },
+    metrics: {
+      "http_req_duration{name:classify}": {
+        type: "trend" as const,
+        contains: "time",
+        values: { avg: 21.5, med: 18.25, "p(95)": 61.125, max: 1540 },
+        thresholds: { "p(95)<50": { ok: false }, "p(99)<100": { ok: true } },
+      },
+      classify_errors: {
+        type: "rate" as const,
+        values: { rate: 0.0005, passes: 3, fails: 5997 },
+        thresholds: { "rate<0.001": { ok: true } },
+      },
+      iterations: { type: "counter" as const, values: { count: 6000, rate: 99.15 } },
+    },
+  };
+
+  it("goes to stdout, and as JSON and text into the summary folder", () => {
+    const files = summaryFiles("steady", data, "/results/");
+    expect(Object.keys(files).sort()).toEqual([
+      "/results/steady-summary.json",
+      "/results/steady-summary.txt",
+      "stdout",
+    ]);
+    expect(JSON.parse(files["/results/steady-summary.json"] ?? "")).toEqual(data);
+    expect(files["/results/steady-summary.txt"]).toBe(files.stdout);
+  });
+
+  it("gives the verdict, each threshold, and each metric in its unit", () => {
+    const lines = (summaryFiles("steady", data, "/results").stdout ?? "").split("\n");
+    expect(lines[0]).toBe("k6 steady: 60.5 s, 1 threshold(s) FAILED");
+    expect(lines).toContain("  FAIL  http_req_duration{name:classify}: p(95)<50");
+    expect(lines).toContain("  pass  classify_errors: rate<0.001");
+    const metric = (name: string) => lines.find((line) => line.trimStart().startsWith(name));
+    expect(metric("http_req_duration")).toMatch(
+      /avg=21\.50 ms med=18\.25 ms p\(95\)=61\.13 ms max=1\.54 s$/,
+    );
+    expect(metric("classify_errors")).toMatch(/0\.05% \(3 of 6000\)$/);
+    expect(metric("iterations")).toMatch(/6000 \(99\.15\/s\)$/);
   });
 });
 

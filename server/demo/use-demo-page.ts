@@ -1,6 +1,4 @@
-import { readFileSync } from "node:fs";
-import { fileURLToPath } from "node:url";
-import { build } from "esbuild";
+import { existsSync, readFileSync } from "node:fs";
 import type { Plugin } from "graphql-yoga";
 
 const BROWSER_DIR = new URL("./browser/", import.meta.url);
@@ -28,27 +26,20 @@ const SECURITY_HEADERS = {
   "cache-control": "no-cache",
 };
 
-/** The page's TypeScript (and the typed operations it imports) as one browser module. */
-async function bundlePageScript(): Promise<string> {
-  const result = await build({
-    entryPoints: [fileURLToPath(new URL("page.ts", BROWSER_DIR))],
-    bundle: true,
-    write: false,
-    format: "esm",
-    platform: "browser",
-    target: "es2022",
-    charset: "utf8",
-    legalComments: "none",
-    logLevel: "silent",
-  });
-  const output = result.outputFiles[0];
-  if (!output) throw new Error("esbuild produced no output for the demo page");
-  return output.text;
+/**
+ * The page's script: the bundle the build wrote beside index.html (dist/), or, running from the
+ * source, page.ts bundled now (esbuild is loaded only then).
+ */
+async function loadPageScript(): Promise<string> {
+  const built = new URL("page.js", BROWSER_DIR);
+  if (existsSync(built)) return readFileSync(built, "utf8");
+  const { bundlePageScript } = await import("./bundle-page.js");
+  return bundlePageScript(BROWSER_DIR);
 }
 
 /**
- * Serves the demo page on / (HTML, CSS, and its script bundled by esbuild on first request and
- * kept in memory). The page uses only the public GraphQL API, as any web app would.
+ * Serves the demo page on / (HTML, CSS, and its script, read or bundled on first request and kept
+ * in memory). The page uses only the public GraphQL API, as any web app would.
  */
 export function useDemoPage(): Plugin {
   const html = readFileSync(new URL("index.html", BROWSER_DIR), "utf8");
@@ -62,7 +53,7 @@ export function useDemoPage(): Plugin {
     "/demo/page.js": {
       type: "text/javascript; charset=utf-8",
       body: () => {
-        script ??= bundlePageScript();
+        script ??= loadPageScript();
         return script;
       },
     },

@@ -5,8 +5,13 @@ import { fileURLToPath } from "node:url";
 import { type Calibration, parseCalibration } from "../calibration/index.ts";
 import { type PackManifest, packManifestSchema } from "./manifest.ts";
 
+const here = dirname(fileURLToPath(import.meta.url));
+// models/ sits beside package.json: two folders up from the source (server/packs/), three from
+// the build (dist/server/packs/), which leaves the packs where they are.
+const root = resolve(here, existsSync(resolve(here, "../../package.json")) ? "../.." : "../../..");
+
 /** Folder holding the packs that ship with the service, each in a folder of its own name. */
-export const EMBEDDED_PACKS_DIR = resolve(dirname(fileURLToPath(import.meta.url)), "../../models");
+export const EMBEDDED_PACKS_DIR = join(root, "models");
 
 /** A pack's manifest with its labels and templates read, and a resolver for its relative paths. */
 export interface ModelPack {

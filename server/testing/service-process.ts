@@ -14,18 +14,33 @@ export interface ServiceProcess {
   stop(graceMs?: number): Promise<void>;
 }
 
+/** How the service is started: a command, its arguments and its working directory. */
+export interface Launch {
+  readonly command: string;
+  readonly args: readonly string[];
+  readonly cwd: string;
+}
+
+/** `npm start` without npm or a build: node with tsx's loader, so the pid is the service's own. */
+const FROM_SOURCE: Launch = {
+  command: process.execPath,
+  args: ["--import", "tsx", "server/main.ts"],
+  cwd: REPO_ROOT,
+};
+
 /**
- * The real service as a process of its own (`npm start` without npm: node with tsx's loader,
- * so the pid is the service's own), as a replica runs in production, on a free loopback port.
- * `env` is added to this process's environment. Resolves once /ready answers 200.
+ * The real service as a process of its own (by default from this checkout's source), as a
+ * replica runs in production, on a free loopback port. `env` is added to this process's
+ * environment. Resolves once /ready answers 200.
  */
 export async function startServiceProcess(
   env: Record<string, string>,
   readyTimeoutMs = 120_000,
+  launch: Launch = FROM_SOURCE,
 ): Promise<ServiceProcess> {
   const port = await freePort();
-  const child = spawn(process.execPath, ["--import", "tsx", "server/main.ts"], {
-    cwd: REPO_ROOT,
+  const child = spawn(launch.command, launch.args, {
+    cwd: launch.cwd,
     env: { ...process.env, ...env, PORT: String(port), HOST: "127.0.0.1" },
     stdio: ["ignore", "pipe", "pipe"],
   });
