@@ -37,6 +37,9 @@ export const FallbackEnum = builder.enumType("Fallback", {
 const errorCodes: Record<UserErrorCode, { description: string }> = {
   BAD_USER_INPUT: { description: "An argument is invalid, e.g. topK out of range or no file." },
   EMPTY_FILE: { description: "The file has no bytes." },
+  INVALID_BASE64: {
+    description: "imageBase64 is not base64, or a data URL that does not carry base64.",
+  },
   FILE_TOO_LARGE: { description: "The file is larger than UPLOAD_MAX_BYTES (HTTP 413)." },
   INVALID_IMAGE: {
     description: "The bytes are not an image that can be decoded, or it is cut off.",

@@ -9,6 +9,7 @@ import { GraphQLError } from "graphql";
 const userErrors = {
   BAD_USER_INPUT: { status: 400 },
   EMPTY_FILE: { status: 400 },
+  INVALID_BASE64: { status: 400 },
   FILE_TOO_LARGE: { status: 413, refused: true },
   INVALID_IMAGE: { status: 400 },
   UNSUPPORTED_IMAGE_FORMAT: { status: 415 },
