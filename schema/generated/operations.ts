@@ -59,7 +59,9 @@ export type ErrorCode =
   /** No answer with this id: never given, or older than PREDICTION_TTL_SECONDS. */
   | 'UNKNOWN_PREDICTION'
   /** An image format the service does not classify, e.g. SVG (HTTP 415). */
-  | 'UNSUPPORTED_IMAGE_FORMAT';
+  | 'UNSUPPORTED_IMAGE_FORMAT'
+  /** The operation needs CLIP, and this service runs without it (HTTP 503). */
+  | 'VLM_UNAVAILABLE';
 
 /** Why CLIP was wanted but the answer is the CNN's alone. A fallback is never an error. */
 export type Fallback =

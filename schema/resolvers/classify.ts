@@ -9,6 +9,7 @@ import { builder } from "../builder.ts";
 import { ClassificationRef } from "../types/classification.ts";
 import { ClassifyOptionsInput } from "../types/classify-options.ts";
 import { type ClassifyResult, ClassifyResultRef } from "../types/classify-result.ts";
+import { rememberImage } from "../types/embedding.ts";
 
 /** The scope "classify", and "classify:force-vlm" too for options that make CLIP run. */
 function classifyOptionsFor(
@@ -67,7 +68,7 @@ builder.mutationField("classify", (t) =>
         span.setAttribute("vlm.mode", options.vlm);
         const { uploadMaxBytes } = runtime.config.limits;
         const image = await readImageArgument(args.image, args.imageBase64, uploadMaxBytes);
-        return loadImage(image, options);
+        return rememberImage(await loadImage(image, options), image);
       }),
   }),
 );
@@ -99,7 +100,8 @@ builder.mutationField("classifyBatch", (t) =>
         return Promise.all(
           args.images.map(async (file, index): Promise<ClassifyResult> => {
             try {
-              return await loadImage(await readUpload(file, limits.uploadMaxBytes), options);
+              const image = await readUpload(file, limits.uploadMaxBytes);
+              return rememberImage(await loadImage(image, options), image);
             } catch (error) {
               if (error instanceof UserError) return { index, error };
               throw error;

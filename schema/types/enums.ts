@@ -55,6 +55,9 @@ const errorCodes: Record<UserErrorCode, { description: string }> = {
   UNKNOWN_LABEL: { description: "The label is not one of the labels the answer was over." },
   DUPLICATE_FEEDBACK: { description: "This answer already has feedback (HTTP 409)." },
   OVERLOADED: { description: "The service is too busy right now; retry later (HTTP 503)." },
+  VLM_UNAVAILABLE: {
+    description: "The operation needs CLIP, and this service runs without it (HTTP 503).",
+  },
   REQUEST_TOO_LARGE: {
     description: "The request body is larger than REQUEST_MAX_BYTES (HTTP 413).",
   },

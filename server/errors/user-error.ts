@@ -19,6 +19,7 @@ const userErrors = {
   UNKNOWN_LABEL: { status: 400 },
   DUPLICATE_FEEDBACK: { status: 409 },
   OVERLOADED: { status: 503 },
+  VLM_UNAVAILABLE: { status: 503 },
   REQUEST_TOO_LARGE: { status: 413, refused: true },
   TOO_MANY_FILES: { status: 413, refused: true },
   TOO_MANY_FIELDS: { status: 413, refused: true },
