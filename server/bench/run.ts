@@ -2,8 +2,8 @@ import { existsSync } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
 import { availableParallelism } from "node:os";
 import { join } from "node:path";
-import { parseArgs } from "node:util";
 import { createApp } from "../app.ts";
+import { parseCommandLine } from "../commands/command-line.ts";
 import { loadConfig } from "../config/config.ts";
 import { sha256Hex } from "../hashing/sha256.ts";
 import { syntheticJpegs } from "../inference/synthetic-images.ts";
@@ -24,7 +24,20 @@ import { randomImages, towerLatency } from "./tower-latency.ts";
  * batcher) beside the optimised service (int8, dynamic batcher, cache), in one process and one
  * run, on the ViT-B/32-shaped benchmark pack. Prints a table and a JSON summary.
  */
-const { values } = parseArgs({
+const { values } = parseCommandLine({
+  usage:
+    "npm run bench -- [--pack DIR] [--seconds 3] [--requests 160] [--memory] [--skip-peer] [--photos DIR] [--out FILE.json]",
+  help: `The benchmark suite: the baseline (fp32, batch 1, no cache, no batcher) beside the
+optimised service (int8, dynamic batcher, cache) on the ViT-B/32-shaped benchmark pack, in one
+process. Prints a table and a JSON summary, writes it to --out, and SVG charts of throughput and
+latency per configuration beside it.
+
+  --pack DIR       the benchmark pack (build it with npm run bench:pack)
+  --seconds S      seconds per tower-latency measurement
+  --requests N     requests per closed-loop configuration
+  --memory         also measure memory under load
+  --skip-peer      skip the Transformers.js comparison
+  --photos DIR     real photos instead of synthetic images`,
   options: {
     pack: { type: "string", default: ".cache/packs/clip-vit-b32-bench" },
     seconds: { type: "string", default: "3" },

@@ -5,6 +5,7 @@ import { calibrationTable, curveText } from "../calibrating/calibration-report.t
 import { calibrationChartSvg } from "../calibration/index.ts";
 import { createEvaluationRuntime } from "../evaluation/evaluation-runtime.ts";
 import { writePackCalibration } from "../packs/write-calibration.ts";
+import { usageError } from "./command-line.ts";
 
 /**
  * Fits a pack's routing and ensembling from a labelled folder through the service's own
@@ -16,10 +17,7 @@ if ("help" in parsed) {
   console.log(CALIBRATE_USAGE);
   process.exit(0);
 }
-if ("error" in parsed) {
-  console.error(`${parsed.error}\n${CALIBRATE_USAGE}`);
-  process.exit(2);
-}
+if ("error" in parsed) usageError(CALIBRATE_USAGE.replace(/^usage: /, ""), parsed.error);
 const { args } = parsed;
 
 const { runtime, batchSize } = await createEvaluationRuntime(args.pack);

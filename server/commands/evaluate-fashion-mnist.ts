@@ -1,15 +1,19 @@
 import { readFile, writeFile } from "node:fs/promises";
-import { parseArgs } from "node:util";
 import { evaluate, reportTable } from "../evaluation/evaluate.ts";
 import { createEvaluationRuntime } from "../evaluation/evaluation-runtime.ts";
 import { DEBIAN_FASHION_MNIST, fashionMnistTestSet } from "../evaluation/fashion-mnist-idx.ts";
+import { parseCommandLine } from "./command-line.ts";
 
 /**
  * Measures the embedded pack on Fashion-MNIST's 10,000 test images through the service's own
  * pipeline (PNG decode, CNN, routing, CLIP, ensemble), and optionally writes the table into
  * the pack's README.  Usage: npm run evaluate:embedded -- [--data DIR] [--limit N] [--write-readme]
  */
-const { values } = parseArgs({
+const { values } = parseCommandLine({
+  usage: "npm run evaluate:embedded -- [--data DIR] [--limit N] [--write-readme]",
+  help: `Measures the embedded pack on Fashion-MNIST's 10,000 test images through the service's
+own pipeline; --write-readme writes the table into the pack's README. --data is the folder of
+the IDX files (default: Debian's package).`,
   options: {
     data: { type: "string", default: DEBIAN_FASHION_MNIST },
     limit: { type: "string" },

@@ -1,15 +1,12 @@
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { parseArgs } from "node:util";
 import { evaluate, reportTable } from "../evaluation/evaluate.ts";
 import { createEvaluationRuntime } from "../evaluation/evaluation-runtime.ts";
 import { labelledFolder, readLabelsTsv } from "../evaluation/labelled-folder.ts";
 import { precisionAgreement, precisionTable } from "../evaluation/precision-agreement.ts";
 import { type ImageToScore, scoreLabelledImages } from "../evaluation/score-labelled-images.ts";
 import { currentThresholds, sweepTable, sweepThresholds } from "../evaluation/threshold-sweep.ts";
-
-const USAGE =
-  "usage: npm run evaluate -- --images DIR [--labels FILE] [--pack NAME_OR_PATH] [--limit N] [--json OUT.json]";
+import { parseCommandLine, positiveInteger } from "./command-line.ts";
 
 /**
  * Measures a pack on a folder of labelled images through the service's own pipeline: each
@@ -17,7 +14,18 @@ const USAGE =
  * replayed offline over a grid of thresholds, and how closely the
  * CLIP vision tower's other precisions follow its default file. Markdown on stdout.
  */
-const { values } = parseArgs({
+const { values, fail } = parseCommandLine({
+  usage:
+    "npm run evaluate -- --images DIR [--labels FILE] [--pack NAME_OR_PATH] [--limit N] [--json OUT.json]",
+  help: `Measures a pack on a folder of labelled images through the service's own pipeline:
+accuracy by path under the pack's rule, that rule replayed over a grid of thresholds, and how
+closely CLIP's other precisions follow its default file. Markdown on stdout, progress on stderr.
+
+  --images DIR     the images (required)
+  --labels FILE    file<TAB>label lines; default DIR/labels.tsv
+  --pack NAME      a pack name or folder; default MODEL_PACK
+  --limit N        only the first N images
+  --json OUT.json  also write the figures as JSON`,
   options: {
     images: { type: "string" },
     labels: { type: "string" },
@@ -26,12 +34,8 @@ const { values } = parseArgs({
     json: { type: "string" },
   },
 });
-if (!values.images) fail("--images is required");
-const limit = values.limit === undefined ? Number.POSITIVE_INFINITY : Number(values.limit);
-if (!(limit > 0 && (Number.isInteger(limit) || limit === Number.POSITIVE_INFINITY))) {
-  fail(`--limit must be a positive integer, got "${values.limit}"`);
-}
-const imagesDir = values.images;
+const limit = positiveInteger(values.limit, "limit", fail) ?? Number.POSITIVE_INFINITY;
+const imagesDir = values.images || fail("--images is required");
 const labelsFile = values.labels ?? join(imagesDir, "labels.tsv");
 
 const { runtime, batchSize } = await createEvaluationRuntime(values.pack);
@@ -118,9 +122,4 @@ async function* withClassIndices(): AsyncGenerator<ImageToScore[]> {
       label: pack.labels.indexOf(label),
     }));
   }
-}
-
-function fail(message: string): never {
-  console.error(`${message}\n${USAGE}`);
-  process.exit(2);
 }
