@@ -13,6 +13,7 @@ import {
 import { scoreLabelledImages } from "../evaluation/score-labelled-images.ts";
 import { sha256Hex } from "../hashing/sha256.ts";
 import { writePackCalibration } from "../packs/write-calibration.ts";
+import { createCountProgress } from "../telemetry/progress.ts";
 import { parseCommandLine } from "./command-line.ts";
 
 /**
@@ -124,10 +125,14 @@ async function scoreSplit(
       });
     }
   }
-  const { scores, skipped } = await scoreLabelledImages(runtime.classifier, batches(), {
-    onProgress: (done) => process.stderr.write(`\r${split}: ${done} images scored`),
+  const total = indices?.length ?? (await fashionMnistCount(dir, split));
+  const progress = createCountProgress(process.stderr, `scoring ${split}`, total, {
+    unit: "images",
   });
-  process.stderr.write("\n");
+  const { scores, skipped } = await scoreLabelledImages(runtime.classifier, batches(), {
+    onProgress: (done) => progress.update(done),
+  });
+  progress.finish(scores.length + skipped.length);
   if (skipped.length > 0) {
     console.error(`${skipped.length} ${split} images failed: ${skipped[0]?.reason}`);
     process.exit(1);

@@ -2,6 +2,7 @@ import { readFile, writeFile } from "node:fs/promises";
 import { evaluate, reportTable } from "../evaluation/evaluate.ts";
 import { createEvaluationRuntime } from "../evaluation/evaluation-runtime.ts";
 import { DEBIAN_FASHION_MNIST, fashionMnistTestSet } from "../evaluation/fashion-mnist-idx.ts";
+import { createCountProgress } from "../telemetry/progress.ts";
 import { parseCommandLine } from "./command-line.ts";
 
 /**
@@ -26,6 +27,14 @@ const README_HEADING = "## Accuracy through the service";
 const { runtime, batchSize } = await createEvaluationRuntime("fashion-mnist");
 const { pack } = runtime.models;
 const started = performance.now();
+const progress = createCountProgress(
+  process.stderr,
+  "classifying",
+  values.limit ? Number(values.limit) : 10_000,
+  {
+    unit: "images",
+  },
+);
 const report = await evaluate(
   runtime.classifier,
   fashionMnistTestSet(
@@ -34,10 +43,10 @@ const report = await evaluate(
     batchSize,
     values.limit ? Number(values.limit) : undefined,
   ),
-  (done) => process.stderr.write(`\r${done} images`),
+  (done) => progress.update(done),
 );
 const seconds = (performance.now() - started) / 1000;
-process.stderr.write("\n");
+progress.finish(report.images);
 const table = reportTable(report);
 console.log(table);
 console.log(JSON.stringify({ ...report, seconds }, null, 2));

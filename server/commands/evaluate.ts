@@ -6,6 +6,7 @@ import { labelledFolder, readLabelsTsv } from "../evaluation/labelled-folder.ts"
 import { precisionAgreement, precisionTable } from "../evaluation/precision-agreement.ts";
 import { type ImageToScore, scoreLabelledImages } from "../evaluation/score-labelled-images.ts";
 import { currentThresholds, sweepTable, sweepThresholds } from "../evaluation/threshold-sweep.ts";
+import { createCountProgress } from "../telemetry/progress.ts";
 import { parseCommandLine, positiveInteger } from "./command-line.ts";
 
 /**
@@ -45,12 +46,15 @@ const files = (await readLabelsTsv(labelsFile, pack.labels)).slice(0, limit);
 const unknown = files.filter(({ label }) => !pack.labels.includes(label)).length;
 
 const started = performance.now();
+const classifying = createCountProgress(process.stderr, "classifying", files.length, {
+  unit: "images",
+});
 const report = await evaluate(
   runtime.classifier,
   labelledFolder(imagesDir, files, batchSize),
-  (done) => process.stderr.write(`\r${done}/${files.length} images`),
+  (done) => classifying.update(done),
 );
-process.stderr.write("\n");
+classifying.finish(report.images);
 const { rule } = runtime.classifier;
 const thresholds = currentThresholds(rule, config.routing);
 const sweep = models.clip
@@ -110,7 +114,15 @@ if (values.json) {
 
 /** Every listed image's full scores, for replaying the rule offline (labels by first index). */
 async function fullScores() {
-  return scoreLabelledImages(runtime.classifier, withClassIndices());
+  // The second pass: every image's full scores from both models, for the threshold sweep.
+  const scoring = createCountProgress(process.stderr, "scoring for the sweep", files.length, {
+    unit: "images",
+  });
+  const scored = await scoreLabelledImages(runtime.classifier, withClassIndices(), {
+    onProgress: (done) => scoring.update(done),
+  });
+  scoring.finish(scored.scores.length + scored.skipped.length);
+  return scored;
 }
 
 async function* withClassIndices(): AsyncGenerator<ImageToScore[]> {
