@@ -1,3 +1,4 @@
+import { parseCommandLine, usageError } from "../server/commands/command-line.ts";
 // The Node twin of the k6 scripts, for machines without k6: the same scenarios, request mix and
 // thresholds. Exits 1 when a threshold fails, 2 on a usage error.
 //   npx tsx loadtest/run.ts --scenario steady|burst|soak|smoke [--target URL] [--rate N]
@@ -5,7 +6,6 @@
 //     [--photos DIR]   (upload a folder's JPEG/PNG photos, each with new bytes, not the samples)
 // TARGET, RATE, DURATION, P95_MS, P99_MS and ROUTING in the environment work as they do for k6;
 // flags win.
-import { parseArgs } from "node:util";
 import { ROUTING_MODES, type RoutingMode } from "./lib/request-mix.js";
 import {
   buildScenario,
@@ -18,33 +18,31 @@ import { loadPhotos } from "./node/photos.ts";
 import { describeProfile, formatReport } from "./node/report.ts";
 
 const DEFAULT_TARGET = "http://127.0.0.1:4000/graphql";
-const USAGE = `usage: tsx loadtest/run.ts --scenario ${SCENARIO_NAMES.join("|")} [--target URL] [--rate N] [--duration S] [--p95 MS] [--p99 MS] [--max-in-flight N] [--routing ${ROUTING_MODES.join("|")}] [--photos DIR]`;
+const USAGE = `npm run loadtest -- --scenario ${SCENARIO_NAMES.join("|")} [--target URL] [--rate N] [--duration S] [--p95 MS] [--p99 MS] [--max-in-flight N] [--routing ${ROUTING_MODES.join("|")}] [--photos DIR]`;
 
 async function main(): Promise<number> {
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    ({ values } = parseArgs({
-      options: {
-        scenario: { type: "string" },
-        target: { type: "string" },
-        rate: { type: "string" },
-        duration: { type: "string" },
-        p95: { type: "string" },
-        p99: { type: "string" },
-        "max-in-flight": { type: "string" },
-        routing: { type: "string" },
-        photos: { type: "string" },
-        help: { type: "boolean", short: "h" },
-      },
-    }));
-  } catch (error) {
-    return usage(error instanceof Error ? error.message : String(error));
-  }
-  if (values.help) return usage();
+  const { values } = parseCommandLine({
+    usage: USAGE,
+    help: `Runs a load scenario from Node against a running service (loopback), with an open-model
+load generator, and checks its latency thresholds. Exits 1 when a threshold fails. TARGET, ROUTING
+and the scenario's overrides may come from the environment.`,
+    options: {
+      scenario: { type: "string" },
+      target: { type: "string" },
+      rate: { type: "string" },
+      duration: { type: "string" },
+      p95: { type: "string" },
+      p99: { type: "string" },
+      "max-in-flight": { type: "string" },
+      routing: { type: "string" },
+      photos: { type: "string" },
+    },
+  });
   const name = String(values.scenario ?? "");
   if (!isScenarioName(name)) return usage(`unknown scenario "${name}"`);
 
-  const flag = (key: string) => (typeof values[key] === "string" ? Number(values[key]) : undefined);
+  const flag = (key: "rate" | "duration" | "p95" | "p99" | "max-in-flight") =>
+    typeof values[key] === "string" ? Number(values[key]) : undefined;
   let scenario: ReturnType<typeof buildScenario>;
   try {
     const env = overridesFromEnv(process.env);
@@ -85,10 +83,8 @@ async function main(): Promise<number> {
   });
 }
 
-function usage(problem?: string): number {
-  if (problem) console.error(problem);
-  console.error(USAGE);
-  return problem ? 2 : 0;
+function usage(problem: string): never {
+  return usageError(USAGE, problem);
 }
 
 process.exitCode = await main();

@@ -1,6 +1,7 @@
 import { lexicographicSortSchema, printSchema } from "graphql";
 import { builder } from "./builder.ts";
 import "./resolvers/classify.ts";
+import "./resolvers/embeddings.ts";
 import "./resolvers/feedback.ts";
 import "./resolvers/service.ts";
 

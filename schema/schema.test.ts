@@ -61,7 +61,7 @@ describe("schema.graphql", () => {
     );
     expect(signatures).toEqual(
       expect.arrayContaining([
-        "classify(image: File!, options: ClassifyOptions): Classification!",
+        "classify(image: File, imageBase64: String, options: ClassifyOptions): Classification!",
         "classifyBatch(images: [File!]!, options: ClassifyOptions): [ClassifyResult!]!",
         "labels: [String!]!",
         "models: [ModelInfo!]!",

@@ -18,6 +18,7 @@ import { createGraphiQLRenderer, graphiqlOptions } from "./http/graphiql.ts";
 import { useRequestErrorCodes } from "./http/request-error-codes.ts";
 import { createImageLoaders } from "./pipeline/image-loader.ts";
 import type { ServiceRuntime } from "./runtime/service-runtime.ts";
+import { useTraceContext } from "./telemetry/tracing-context.ts";
 
 /**
  * The HTTP handler: GraphQL (+ GraphiQL) on /graphql, the demo page on /, liveness on /health,
@@ -69,6 +70,8 @@ export function createApp(runtime: ServiceRuntime, options: { now?: () => number
       ...schemaPrivacyPlugins(graphql.introspection),
       // After useRequestLimits, which must see the parser's limit errors first.
       useRequestErrorCodes(),
+      // The caller's W3C traceparent becomes the parent of the request's spans.
+      useTraceContext(),
       // GraphQL request metrics (RED) on the service's registry, and /metrics for Prometheus.
       usePrometheus({
         registry: runtime.metrics.registry,

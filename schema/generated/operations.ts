@@ -34,6 +34,8 @@ export type ErrorCode =
   | 'IMAGE_TOO_LARGE'
   /** A side is shorter than IMAGE_MIN_SIDE pixels. */
   | 'IMAGE_TOO_SMALL'
+  /** imageBase64 is not base64, or a data URL that does not carry base64. */
+  | 'INVALID_BASE64'
   /** The bytes are not an image that can be decoded, or it is cut off. */
   | 'INVALID_IMAGE'
   /** The service is too busy right now; retry later (HTTP 503). */
@@ -57,7 +59,9 @@ export type ErrorCode =
   /** No answer with this id: never given, or older than PREDICTION_TTL_SECONDS. */
   | 'UNKNOWN_PREDICTION'
   /** An image format the service does not classify, e.g. SVG (HTTP 415). */
-  | 'UNSUPPORTED_IMAGE_FORMAT';
+  | 'UNSUPPORTED_IMAGE_FORMAT'
+  /** The operation needs CLIP, and this service runs without it (HTTP 503). */
+  | 'VLM_UNAVAILABLE';
 
 /** Why CLIP was wanted but the answer is the CNN's alone. A fallback is never an error. */
 export type Fallback =
@@ -118,6 +122,14 @@ export type AboutQueryVariables = Exact<{ [key: string]: never; }>;
 export type AboutQuery = { labels: Array<string>, models: Array<{ name: string, role: ModelRole, file: string, loadSeconds: number }>, health: { ready: boolean, pack: string, vlmAvailable: boolean, vlmUnavailableReason: string | null, uptimeSeconds: number } };
 
 export type ClassificationFieldsFragment = { id: string, model: string, vlmUsed: boolean, vlmReason: VlmReason | null, fallback: Fallback | null, cnnWeight: number | null, cacheHit: boolean, resultCacheHit: boolean, top: { label: string, score: number }, predictions: Array<{ label: string, score: number }>, cnn: { model: string, top: { label: string, score: number }, predictions: Array<{ label: string, score: number }> }, vlm: { model: string, top: { label: string, score: number }, predictions: Array<{ label: string, score: number }> } | null, timings: { decodeMs: number, cnnMs: number, vlmMs: number | null, totalMs: number }, image: { width: number, height: number, format: string, bytes: number, sha256: string } };
+
+export type ClassifyBase64MutationVariables = Exact<{
+  image: string;
+  options?: ClassifyOptions | null | undefined;
+}>;
+
+
+export type ClassifyBase64Mutation = { classify: { id: string, model: string, vlmUsed: boolean, vlmReason: VlmReason | null, fallback: Fallback | null, cnnWeight: number | null, cacheHit: boolean, resultCacheHit: boolean, top: { label: string, score: number }, predictions: Array<{ label: string, score: number }>, cnn: { model: string, top: { label: string, score: number }, predictions: Array<{ label: string, score: number }> }, vlm: { model: string, top: { label: string, score: number }, predictions: Array<{ label: string, score: number }> } | null, timings: { decodeMs: number, cnnMs: number, vlmMs: number | null, totalMs: number }, image: { width: number, height: number, format: string, bytes: number, sha256: string } } };
 
 export type ClassifyBatchMutationVariables = Exact<{
   images: Array<Blob> | Blob;
@@ -237,6 +249,65 @@ export const AboutDocument = new TypedDocumentString(`
   }
 }
     `) as unknown as TypedDocumentString<AboutQuery, AboutQueryVariables>;
+export const ClassifyBase64Document = new TypedDocumentString(`
+    mutation ClassifyBase64($image: String!, $options: ClassifyOptions) {
+  classify(imageBase64: $image, options: $options) {
+    ...ClassificationFields
+  }
+}
+    fragment ClassificationFields on Classification {
+  id
+  model
+  top {
+    label
+    score
+  }
+  predictions {
+    label
+    score
+  }
+  cnn {
+    model
+    top {
+      label
+      score
+    }
+    predictions {
+      label
+      score
+    }
+  }
+  vlm {
+    model
+    top {
+      label
+      score
+    }
+    predictions {
+      label
+      score
+    }
+  }
+  vlmUsed
+  vlmReason
+  fallback
+  cnnWeight
+  cacheHit
+  resultCacheHit
+  timings {
+    decodeMs
+    cnnMs
+    vlmMs
+    totalMs
+  }
+  image {
+    width
+    height
+    format
+    bytes
+    sha256
+  }
+}`) as unknown as TypedDocumentString<ClassifyBase64Mutation, ClassifyBase64MutationVariables>;
 export const ClassifyBatchDocument = new TypedDocumentString(`
     mutation ClassifyBatch($images: [File!]!, $options: ClassifyOptions) {
   classifyBatch(images: $images, options: $options) {

@@ -1,5 +1,6 @@
 import { type Access, requireScope } from "../../server/auth/access.ts";
 import { badInput, UserError } from "../../server/errors/user-error.ts";
+import { readBase64Image } from "../../server/http/base64-image.ts";
 import { readUpload } from "../../server/http/upload.ts";
 import { parseClassifyOptions } from "../../server/pipeline/options.ts";
 import type { ClassifyOptions } from "../../server/pipeline/types.ts";
@@ -8,6 +9,7 @@ import { builder } from "../builder.ts";
 import { ClassificationRef } from "../types/classification.ts";
 import { ClassifyOptionsInput } from "../types/classify-options.ts";
 import { type ClassifyResult, ClassifyResultRef } from "../types/classify-result.ts";
+import { rememberImage } from "../types/embedding.ts";
 
 /** The scope "classify", and "classify:force-vlm" too for options that make CLIP run. */
 function classifyOptionsFor(
@@ -24,6 +26,18 @@ function classifyOptionsFor(
   return options;
 }
 
+/** The one image of `classify`: an uploaded file or base64 text, exactly one of them. */
+function readImageArgument(
+  file: File | null | undefined,
+  base64: string | null | undefined,
+  maxBytes: number,
+) {
+  if ((file == null) === (base64 == null)) {
+    throw badInput("send exactly one of image (an upload) and imageBase64 (base64 or a data URL)");
+  }
+  return base64 != null ? readBase64Image(base64, maxBytes) : readUpload(file, maxBytes);
+}
+
 builder.mutationField("classify", (t) =>
   t.field({
     type: ClassificationRef,
@@ -32,9 +46,14 @@ builder.mutationField("classify", (t) =>
     args: {
       image: t.arg({
         type: "File",
-        required: true,
+        required: false,
         description:
-          "The image file: JPEG, PNG, WebP, GIF or AVIF (others are refused as UNSUPPORTED_IMAGE_FORMAT).",
+          "The image file: JPEG, PNG, WebP, GIF or AVIF (others are refused as UNSUPPORTED_IMAGE_FORMAT). Send this or imageBase64.",
+      }),
+      imageBase64: t.arg.string({
+        required: false,
+        description:
+          "The image as base64 text or a data URL (data:image/png;base64,…), for clients that cannot upload, such as GraphiQL. Same size (UPLOAD_MAX_BYTES, checked on the text's length before decoding), format and pixel limits as an upload; text that is not base64 is INVALID_BASE64. Send this or image.",
       }),
       options: t.arg({
         type: ClassifyOptionsInput,
@@ -47,8 +66,9 @@ builder.mutationField("classify", (t) =>
         const options = classifyOptionsFor(access, args.options, runtime.config.limits);
         imageBudget.claim(1);
         span.setAttribute("vlm.mode", options.vlm);
-        const image = await readUpload(args.image, runtime.config.limits.uploadMaxBytes);
-        return loadImage(image, options);
+        const { uploadMaxBytes } = runtime.config.limits;
+        const image = await readImageArgument(args.image, args.imageBase64, uploadMaxBytes);
+        return rememberImage(await loadImage(image, options), image);
       }),
   }),
 );
@@ -80,7 +100,8 @@ builder.mutationField("classifyBatch", (t) =>
         return Promise.all(
           args.images.map(async (file, index): Promise<ClassifyResult> => {
             try {
-              return await loadImage(await readUpload(file, limits.uploadMaxBytes), options);
+              const image = await readUpload(file, limits.uploadMaxBytes);
+              return rememberImage(await loadImage(image, options), image);
             } catch (error) {
               if (error instanceof UserError) return { index, error };
               throw error;

@@ -37,6 +37,9 @@ export const FallbackEnum = builder.enumType("Fallback", {
 const errorCodes: Record<UserErrorCode, { description: string }> = {
   BAD_USER_INPUT: { description: "An argument is invalid, e.g. topK out of range or no file." },
   EMPTY_FILE: { description: "The file has no bytes." },
+  INVALID_BASE64: {
+    description: "imageBase64 is not base64, or a data URL that does not carry base64.",
+  },
   FILE_TOO_LARGE: { description: "The file is larger than UPLOAD_MAX_BYTES (HTTP 413)." },
   INVALID_IMAGE: {
     description: "The bytes are not an image that can be decoded, or it is cut off.",
@@ -52,6 +55,9 @@ const errorCodes: Record<UserErrorCode, { description: string }> = {
   UNKNOWN_LABEL: { description: "The label is not one of the labels the answer was over." },
   DUPLICATE_FEEDBACK: { description: "This answer already has feedback (HTTP 409)." },
   OVERLOADED: { description: "The service is too busy right now; retry later (HTTP 503)." },
+  VLM_UNAVAILABLE: {
+    description: "The operation needs CLIP, and this service runs without it (HTTP 503).",
+  },
   REQUEST_TOO_LARGE: {
     description: "The request body is larger than REQUEST_MAX_BYTES (HTTP 413).",
   },

@@ -1,10 +1,10 @@
 import { availableParallelism } from "node:os";
-import { parseArgs } from "node:util";
 import { buildScenario } from "../../loadtest/lib/scenarios.js";
 import { runLoad } from "../../loadtest/node/open-model.ts";
 import { loadPhotos, type Photo, uniquePhoto } from "../../loadtest/node/photos.ts";
 import type { LoadReport } from "../../loadtest/node/report.ts";
 import { sendClassify } from "../../loadtest/node/send-classify.ts";
+import { parseCommandLine } from "../commands/command-line.ts";
 import { cpuLine } from "../inference/cpu-features.ts";
 import { quantile } from "../math/quantile.ts";
 import { METRICS } from "../telemetry/metric-names.ts";
@@ -28,7 +28,12 @@ import { round } from "./stats.ts";
  * 2. Runs the open-model load at rising fractions of that capacity, every photo with new bytes,
  *    and reports the highest rate that met the targets, as a fraction of the capacity.
  */
-const { values } = parseArgs({
+const USAGE =
+  "npm run bench:capacity -- --photos DIR [--pack P] [--routing auto|explicit] [--p95 MS] [--p99 MS] [--max-fallback-share F] [--step-seconds S] [--steps 0.6,0.8,...] [--stage-requests N]";
+const { values, fail } = parseCommandLine({
+  usage: USAGE,
+  help: `The default pack, AUTO routing, p95 < 100 ms. The benchmark pack's mixed load:
+  --pack .cache/packs/clip-vit-b32-bench --routing explicit --p95 200 --p99 300 --max-fallback-share 0.01`,
   options: {
     photos: { type: "string" },
     pack: { type: "string" },
@@ -39,22 +44,13 @@ const { values } = parseArgs({
     "step-seconds": { type: "string", default: "20" },
     steps: { type: "string", default: "0.6,0.7,0.8,0.85,0.9,0.95,1,1.1" },
     "stage-requests": { type: "string", default: "300" },
-    help: { type: "boolean", default: false },
   },
 });
-const USAGE = `usage: npm run bench:capacity -- --photos DIR [--pack P] [--routing auto|explicit]
-  [--p95 MS] [--p99 MS] [--max-fallback-share F] [--step-seconds S] [--steps 0.6,0.8,...]
-  The default pack, AUTO routing, p95 < 100 ms. The benchmark pack's mixed load:
-  --pack .cache/packs/clip-vit-b32-bench --routing explicit --p95 200 --p99 300 --max-fallback-share 0.01`;
-if (values.help || !values.photos) {
-  console.log(USAGE);
-  process.exit(values.help ? 0 : 2);
-}
-if (values.routing !== "auto" && values.routing !== "explicit") {
-  console.error(`unknown routing "${values.routing}"\n${USAGE}`);
-  process.exit(2);
-}
-const routing = values.routing;
+const photosDir = values.photos ?? fail("--photos is required");
+const routing =
+  values.routing === "auto" || values.routing === "explicit"
+    ? values.routing
+    : fail(`unknown routing "${values.routing}"`);
 const p95Ms = Number(values.p95);
 const p99Ms = values.p99 === undefined ? Number.POSITIVE_INFINITY : Number(values.p99);
 const maxFallbackShare =
@@ -67,7 +63,7 @@ const log = (line: string) => process.stderr.write(`${line}\n`);
 /** Requests in flight while a stage is measured: enough for the batchers to fill. */
 const STAGE_CONCURRENCY = 8;
 
-const photos = await loadPhotos(values.photos);
+const photos = await loadPhotos(photosDir);
 const cores = availableParallelism();
 log(`CPU: ${cpuLine()}`);
 const service = await startServiceProcess(values.pack ? { MODEL_PACK: values.pack } : {});

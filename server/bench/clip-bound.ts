@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { join } from "node:path";
-import { parseArgs } from "node:util";
+import { parseCommandLine } from "../commands/command-line.ts";
 import { loadConfig } from "../config/config.ts";
 import { sha256Hex } from "../hashing/sha256.ts";
 import { cpuLine } from "../inference/cpu-features.ts";
@@ -25,18 +25,15 @@ import { randomImages, towerLatency } from "./tower-latency.ts";
  * CNN, routing, scoring; measured in the loop). The cores divided by their sum is the most CLIP
  * answers per second any scheduling could deliver while the CNN runs on every image.
  */
-const { values } = parseArgs({
+const { values } = parseCommandLine({
+  usage: "npm run bench:clip-bound -- [--pack DIR] [--seconds 20] [--concurrency 16]",
+  help: "Requests in flight, each a distinct image with vlm: FORCE: the rate of answers with CLIP's opinion beside the vision tower's best rate, and how the rest fell back.",
   options: {
     pack: { type: "string", default: ".cache/packs/clip-vit-b32-bench" },
     seconds: { type: "string", default: "20" },
     concurrency: { type: "string", default: "16" },
-    help: { type: "boolean", default: false },
   },
 });
-if (values.help) {
-  console.log("usage: npm run bench:clip-bound -- [--pack DIR] [--seconds 20] [--concurrency 16]");
-  process.exit(0);
-}
 if (!existsSync(join(values.pack, "pack.json"))) {
   console.error(`no pack at ${values.pack}; build the benchmark pack with: npm run bench:pack`);
   process.exit(1);

@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { join } from "node:path";
-import { parseArgs } from "node:util";
+import { parseCommandLine } from "../commands/command-line.ts";
 import { cpuLine } from "../inference/cpu-features.ts";
 import { openOnnxModel, type SessionOptions, stackImages } from "../inference/onnx-session.ts";
 import { quantile } from "../math/quantile.ts";
@@ -18,7 +18,10 @@ import { randomImages } from "./tower-latency.ts";
  * session on every core without spinning, one call at a time on every core (a process-wide
  * gate), and two CLIP sessions. Prints Markdown tables.
  */
-const { values } = parseArgs({
+const { values } = parseCommandLine({
+  usage:
+    "npm run bench:cpu -- [--pack DIR] [--seconds 8] [--precision int8] [--cnn-rate 30] [--clip-batch 8] [--only tower,cnn,mixed]",
+  help: "How to share the cores between the CNN and CLIP: the vision tower's throughput per batch size and thread count, the CNN's time per image, then both at once under each way of sharing. Markdown tables.",
   options: {
     pack: { type: "string", default: ".cache/packs/clip-vit-b32-bench" },
     seconds: { type: "string", default: "8" },

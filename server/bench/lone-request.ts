@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { cpus } from "node:os";
-import { parseArgs } from "node:util";
+import { parseCommandLine } from "../commands/command-line.ts";
 import { loadConfig } from "../config/config.ts";
 import { sha256Hex } from "../hashing/sha256.ts";
 import { quantile } from "../math/quantile.ts";
@@ -16,7 +16,9 @@ import { round, timeRuns } from "./stats.ts";
  * embedding of one byte is never kept, the result cache is 0), so every request runs both
  * models. Prints the CPU and both p50s; the gap is batching, queueing, caching and bookkeeping.
  */
-const { values } = parseArgs({
+const { values } = parseCommandLine({
+  usage: "npm run bench:lone -- [--pack fashion-mnist] [--seconds 5]",
+  help: "What a lone request pays beyond its models: one request at a time through the pipeline, beside decode + CNN + CLIP called directly. Prints the CPU and both p50s.",
   options: {
     pack: { type: "string", default: "fashion-mnist" },
     seconds: { type: "string", default: "5" },

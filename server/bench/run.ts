@@ -1,17 +1,20 @@
 import { existsSync } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
 import { availableParallelism } from "node:os";
-import { join } from "node:path";
-import { parseArgs } from "node:util";
+import { basename, join } from "node:path";
 import { createApp } from "../app.ts";
+import { parseCommandLine } from "../commands/command-line.ts";
 import { loadConfig } from "../config/config.ts";
 import { sha256Hex } from "../hashing/sha256.ts";
+import { cpuLine } from "../inference/cpu-features.ts";
 import { syntheticJpegs } from "../inference/synthetic-images.ts";
 import { quantile } from "../math/quantile.ts";
 import { dot } from "../math/vector-math.ts";
 import { createRuntime, type Runtime } from "../runtime/runtime.ts";
+import { createCountProgress } from "../telemetry/progress.ts";
 import { multipartRequest } from "../testing/multipart.ts";
 import { CLASSIFY } from "../testing/test-app.ts";
+import { benchCharts } from "./bench-charts.ts";
 import { closedLoop } from "./closed-loop.ts";
 import { gemmCeiling } from "./gemm-ceiling.ts";
 import { measureMemory } from "./memory.ts";
@@ -24,7 +27,22 @@ import { randomImages, towerLatency } from "./tower-latency.ts";
  * batcher) beside the optimised service (int8, dynamic batcher, cache), in one process and one
  * run, on the ViT-B/32-shaped benchmark pack. Prints a table and a JSON summary.
  */
-const { values } = parseArgs({
+const { values } = parseCommandLine({
+  usage:
+    "npm run bench -- [--pack DIR] [--seconds 3] [--requests 160] [--memory] [--skip-peer] [--photos DIR] [--out FILE.json]",
+  help: `The benchmark suite: the baseline (fp32, batch 1, no cache, no batcher) beside the
+optimised service (int8, dynamic batcher, cache) on the ViT-B/32-shaped benchmark pack, in one
+process. Prints a table and a JSON summary, writes it to --out, and SVG charts of throughput and
+latency per configuration beside it.
+
+  --pack DIR       the benchmark pack (build it with npm run bench:pack)
+  --seconds S      seconds per tower-latency measurement
+  --requests N     requests per closed-loop configuration
+  --memory         also measure memory under load
+  --skip-peer      skip the Transformers.js comparison
+  --photos DIR     real photos instead of synthetic images
+  --out FILE.json  the summary (default .cache/bench/results.json)
+  --charts DIR     the SVG charts, which BENCHMARKS.md shows (default docs/images)`,
   options: {
     pack: { type: "string", default: ".cache/packs/clip-vit-b32-bench" },
     seconds: { type: "string", default: "3" },
@@ -33,6 +51,7 @@ const { values } = parseArgs({
     "skip-peer": { type: "boolean", default: false },
     photos: { type: "string" },
     out: { type: "string", default: ".cache/bench/results.json" },
+    charts: { type: "string", default: "docs/images" },
   },
 });
 if (!existsSync(join(values.pack, "pack.json"))) {
@@ -108,16 +127,31 @@ const inputs = images.map((bytes) => ({
 const forced = { topK: 5, vlm: "FORCE" as const, labels: null };
 const serve = (runtime: Runtime, offset: number) => (i: number) =>
   runtime.classifier.classifyImages([inputs[offset + i] as (typeof inputs)[number]], forced);
+/** A closed loop with a progress bar (plain lines when stderr is not a terminal). */
+async function closedLoopWithProgress(
+  label: string,
+  concurrency: number,
+  send: (i: number) => Promise<unknown>,
+) {
+  const progress = createCountProgress(process.stderr, label, requests, { unit: "requests" });
+  let done = 0;
+  const result = await closedLoop(requests, concurrency, async (i) => {
+    await send(i);
+    progress.update(++done);
+  });
+  progress.finish(done);
+  return result;
+}
 const service = {
-  baseline: await closedLoop(requests, 16, serve(baseline, 0)),
-  optimised: await closedLoop(requests, 16, serve(optimised, requests)),
+  baseline: await closedLoopWithProgress("baseline", 16, serve(baseline, 0)),
+  optimised: await closedLoopWithProgress("optimised", 16, serve(optimised, requests)),
 };
 
 log("batcher: saturating load vs the best offline batch; one request at a time");
 const tensors = randomImages(64, 224, 224);
 const vision = optimised.classifier.steps.clipVision;
 if (!vision) throw new Error("no CLIP batcher");
-const batcherLoad = await closedLoop(requests, 32, (i) =>
+const batcherLoad = await closedLoopWithProgress("batcher", 32, (i) =>
   vision.submit(tensors[i % 64] as Float32Array),
 );
 const direct = await timeRuns(() => towerOf(optimised).embed([tensors[0] as Float32Array]), {
@@ -222,4 +256,10 @@ console.log(
 );
 await mkdir(join(values.out, ".."), { recursive: true });
 await writeFile(values.out, JSON.stringify({ ...summary, peer: peer?.summary ?? null }, null, 2));
+await mkdir(values.charts, { recursive: true });
+const charts = benchCharts({ cpu: cpuLine(), pack: basename(values.pack), ...summary });
+for (const [name, svg] of Object.entries(charts)) {
+  await writeFile(join(values.charts, name), svg);
+  log(`wrote ${join(values.charts, name)}`);
+}
 process.exit(0);

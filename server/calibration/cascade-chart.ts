@@ -1,3 +1,4 @@
+import { lineChartSvg } from "../charts/svg-chart.ts";
 import type { Calibration, SharePoint } from "./calibration-schema.ts";
 
 /** What the chart draws: accuracy against the share of images sent to the second model. */
@@ -26,54 +27,34 @@ const SERIES = [
 /** The chart as a standalone SVG document; the same input always gives the same bytes. */
 export function cascadeChartSvg(input: CascadeChartInput): string {
   const { title, curve, cnn, clip, operatingPoint, width = 640, height = 400 } = input;
-  const box = { left: 64, right: width - 24, top: 48, bottom: height - 72 };
   const accuracies = [cnn, clip, ...curve.map((p) => p.accuracy)];
-  const y = yAxis(Math.min(...accuracies), Math.max(...accuracies));
-  const px = (share: number) => box.left + share * (box.right - box.left);
-  const py = (acc: number) => box.bottom - ((acc - y.lo) / (y.hi - y.lo)) * (box.bottom - box.top);
-  const pt = (p: SharePoint) => `${num(px(p.share))},${num(py(p.accuracy))}`;
-  const lines: Record<(typeof SERIES)[number]["key"], readonly SharePoint[]> = {
-    cnn: [
-      { share: 0, accuracy: cnn },
-      { share: 1, accuracy: cnn },
-    ],
-    clip: [
-      { share: 0, accuracy: clip },
-      { share: 1, accuracy: clip },
-    ],
-    cascade: curve,
-  };
-  const parts = [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="12">`,
-    `<title>${escapeXml(title)}</title>`,
-    `<rect width="${width}" height="${height}" fill="#fff"/>`,
-    `<text x="${width / 2}" y="24" text-anchor="middle" font-size="15">${escapeXml(title)}</text>`,
-    `<line class="axis" x1="${box.left}" y1="${box.bottom}" x2="${box.right}" y2="${box.bottom}" stroke="#000"/>`,
-    `<line class="axis" x1="${box.left}" y1="${box.top}" x2="${box.left}" y2="${box.bottom}" stroke="#000"/>`,
-    ...range(0, 1, 0.1).flatMap((share) => [
-      `<line class="tick" x1="${num(px(share))}" y1="${box.bottom}" x2="${num(px(share))}" y2="${box.bottom + 5}" stroke="#000"/>`,
-      `<text x="${num(px(share))}" y="${box.bottom + 18}" text-anchor="middle">${Math.round(share * 100)} %</text>`,
-    ]),
-    ...range(y.lo, y.hi, y.step).flatMap((acc) => [
-      `<line class="tick" x1="${box.left - 5}" y1="${num(py(acc))}" x2="${box.right}" y2="${num(py(acc))}" stroke="#ddd"/>`,
-      `<text x="${box.left - 8}" y="${num(py(acc) + 4)}" text-anchor="end">${percent(acc, y.step)}</text>`,
-    ]),
-    `<text x="${(box.left + box.right) / 2}" y="${box.bottom + 36}" text-anchor="middle">Share of images sent to the second model</text>`,
-    `<text transform="translate(16 ${(box.top + box.bottom) / 2}) rotate(-90)" text-anchor="middle">Top-1 accuracy</text>`,
-    ...SERIES.map(
-      (s) =>
-        `<polyline data-series="${s.key}" points="${lines[s.key].map(pt).join(" ")}" fill="none" stroke="${s.color}" stroke-width="2"${s.dash ? ` stroke-dasharray="${s.dash}"` : ""}/>`,
-    ),
-    `<circle data-marker="operating-point" cx="${num(px(operatingPoint.share))}" cy="${num(py(operatingPoint.accuracy))}" r="5" fill="#d62728"/>`,
-    `<text x="${num(px(operatingPoint.share) + 8)}" y="${num(py(operatingPoint.accuracy) - 8)}">${percent(operatingPoint.share, 0.01)} sent, ${percent(operatingPoint.accuracy, 0.001)}</text>`,
-    ...SERIES.map((s, i) => {
-      const x = box.left + i * 180;
-      const at = height - 18;
-      return `<g class="legend"><line x1="${x}" y1="${at - 4}" x2="${x + 24}" y2="${at - 4}" stroke="${s.color}" stroke-width="2"${s.dash ? ` stroke-dasharray="${s.dash}"` : ""}/><text x="${x + 30}" y="${at}">${s.label}</text></g>`;
-    }),
-    "</svg>",
+  const flat = (accuracy: number) => [
+    { x: 0, y: accuracy },
+    { x: 1, y: accuracy },
   ];
-  return `${parts.join("\n")}\n`;
+  const points = {
+    cnn: flat(cnn),
+    clip: flat(clip),
+    cascade: curve.map((p) => ({ x: p.share, y: p.accuracy })),
+  };
+  return lineChartSvg({
+    title,
+    xLabel: "Share of images sent to the second model",
+    yLabel: "Top-1 accuracy",
+    series: SERIES.map((s) => ({ ...s, points: points[s.key] })),
+    x: { lo: 0, hi: 1, step: 0.1 },
+    y: yAxis(Math.min(...accuracies), Math.max(...accuracies)),
+    formatX: (share) => `${Math.round(share * 100)} %`,
+    formatY: percent,
+    marker: {
+      key: "operating-point",
+      x: operatingPoint.share,
+      y: operatingPoint.accuracy,
+      label: `${percent(operatingPoint.share, 0.01)} sent, ${percent(operatingPoint.accuracy, 0.001)}`,
+    },
+    width,
+    height,
+  });
 }
 
 /**
@@ -106,23 +87,6 @@ function yAxis(min: number, max: number): { lo: number; hi: number; step: number
   return { lo, hi: hi > lo ? hi : lo + step, step };
 }
 
-function range(from: number, to: number, step: number): number[] {
-  const count = Math.round((to - from) / step);
-  return Array.from({ length: count + 1 }, (_, i) => from + i * step);
-}
-
-function num(value: number): string {
-  return value.toFixed(1);
-}
-
 function percent(value: number, step: number): string {
   return `${(value * 100).toFixed(step < 0.01 ? 1 : 0)} %`;
-}
-
-function escapeXml(text: string): string {
-  return text
-    .replace(/&/g, "&amp;")
-    .replace(/</g, "&lt;")
-    .replace(/>/g, "&gt;")
-    .replace(/"/g, "&quot;");
 }

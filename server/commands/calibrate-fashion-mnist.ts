@@ -1,4 +1,3 @@
-import { parseArgs } from "node:util";
 import { toLabelledScores } from "../calibrating/calibrate-folder.ts";
 import { calibrationTable, curveText } from "../calibrating/calibration-report.ts";
 import { dataSetSha256, type IdentifiedImage } from "../calibrating/data-set-identity.ts";
@@ -14,40 +13,37 @@ import {
 import { scoreLabelledImages } from "../evaluation/score-labelled-images.ts";
 import { sha256Hex } from "../hashing/sha256.ts";
 import { writePackCalibration } from "../packs/write-calibration.ts";
-
-const USAGE =
-  "usage: npm run calibrate:fashion-mnist -- [--data DIR] [--train 10000] [--seed 1] [--folds 5] [--max-share 0.3] [--share S] [--write]";
+import { createCountProgress } from "../telemetry/progress.ts";
+import { parseCommandLine } from "./command-line.ts";
 
 /**
  * Calibrates the embedded pack on a seeded subset of Fashion-MNIST's training images and
  * reports it on the 10,000 test images (held out: method "test-split"), all through the
  * service's own pipeline; with --write stores it in models/fashion-mnist.
  */
-let values: Record<string, string | boolean | undefined>;
-try {
-  ({ values } = parseArgs({
-    options: {
-      data: { type: "string", default: DEBIAN_FASHION_MNIST },
-      train: { type: "string", default: "10000" },
-      seed: { type: "string", default: "1" },
-      folds: { type: "string", default: "5" },
-      "max-share": { type: "string", default: "0.3" },
-      share: { type: "string" },
-      write: { type: "boolean", default: false },
-      help: { type: "boolean", default: false },
-    },
-  }));
-} catch (error) {
-  fail((error as Error).message.split(/\. /)[0] ?? "bad arguments");
-}
-if (values.help) {
-  console.log(USAGE);
-  process.exit(0);
-}
+const { values, fail } = parseCommandLine({
+  usage:
+    "npm run calibrate:fashion-mnist -- [--data DIR] [--train 10000] [--seed 1] [--folds 5] [--max-share 0.3] [--share S] [--write]",
+  help: `Calibrates the embedded pack on a seeded subset of Fashion-MNIST's training images and
+reports it on the 10,000 test images, through the service's own pipeline; --write stores it in
+models/fashion-mnist. --data is the folder of the IDX files (default: Debian's package).`,
+  options: {
+    data: { type: "string", default: DEBIAN_FASHION_MNIST },
+    train: { type: "string", default: "10000" },
+    seed: { type: "string", default: "1" },
+    folds: { type: "string", default: "5" },
+    "max-share": { type: "string", default: "0.3" },
+    share: { type: "string" },
+    write: { type: "boolean", default: false },
+  },
+});
 const dir = String(values.data);
-const [train, seed, folds, maxShare] = ["train", "seed", "folds", "max-share"].map((name) =>
-  Number(values[name]),
-) as [number, number, number, number];
+const [train, seed, folds, maxShare] = [
+  values.train,
+  values.seed,
+  values.folds,
+  values["max-share"],
+].map(Number) as [number, number, number, number];
 const share = values.share === undefined ? undefined : Number(values.share);
 if (![train, seed, folds].every(Number.isInteger) || !(maxShare > 0 && maxShare <= 1)) {
   fail("--train, --seed and --folds take integers, --max-share a share in (0, 1]");
@@ -129,15 +125,17 @@ async function scoreSplit(
       });
     }
   }
-  const { scores, skipped } = await scoreLabelledImages(runtime.classifier, batches(), {
-    onProgress: (done) => process.stderr.write(`\r${split}: ${done} images scored`),
+  const total = indices?.length ?? (await fashionMnistCount(dir, split));
+  const progress = createCountProgress(process.stderr, `scoring ${split}`, total, {
+    unit: "images",
   });
-  process.stderr.write("\n");
-  if (skipped.length > 0) fail(`${skipped.length} ${split} images failed: ${skipped[0]?.reason}`);
+  const { scores, skipped } = await scoreLabelledImages(runtime.classifier, batches(), {
+    onProgress: (done) => progress.update(done),
+  });
+  progress.finish(scores.length + skipped.length);
+  if (skipped.length > 0) {
+    console.error(`${skipped.length} ${split} images failed: ${skipped[0]?.reason}`);
+    process.exit(1);
+  }
   return scores;
-}
-
-function fail(message: string): never {
-  console.error(`${message}\n${USAGE}`);
-  process.exit(2);
 }

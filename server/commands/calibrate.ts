@@ -5,6 +5,8 @@ import { calibrationTable, curveText } from "../calibrating/calibration-report.t
 import { calibrationChartSvg } from "../calibration/index.ts";
 import { createEvaluationRuntime } from "../evaluation/evaluation-runtime.ts";
 import { writePackCalibration } from "../packs/write-calibration.ts";
+import { type CountProgress, createCountProgress } from "../telemetry/progress.ts";
+import { usageError } from "./command-line.ts";
 
 /**
  * Fits a pack's routing and ensembling from a labelled folder through the service's own
@@ -16,10 +18,7 @@ if ("help" in parsed) {
   console.log(CALIBRATE_USAGE);
   process.exit(0);
 }
-if ("error" in parsed) {
-  console.error(`${parsed.error}\n${CALIBRATE_USAGE}`);
-  process.exit(2);
-}
+if ("error" in parsed) usageError(CALIBRATE_USAGE.replace(/^usage: /, ""), parsed.error);
 const { args } = parsed;
 
 const { runtime, batchSize } = await createEvaluationRuntime(args.pack);
@@ -28,6 +27,7 @@ if (!clip) {
   console.error(`cannot calibrate pack "${pack.name}": ${clipUnavailableReason}`);
   process.exit(1);
 }
+let scoring: CountProgress | undefined;
 const outcome = await calibrateFolder({
   classifier: runtime.classifier,
   packLabels: pack.labels,
@@ -36,9 +36,12 @@ const outcome = await calibrateFolder({
   batchSize,
   fit: { folds: args.folds, maxShare: args.maxShare, share: args.share },
   warn: (line) => process.stderr.write(`${line}\n`),
-  onProgress: (done, total) => process.stderr.write(`\r${done}/${total} images scored`),
+  onProgress: (done, total) => {
+    scoring ??= createCountProgress(process.stderr, "scoring", total, { unit: "images" });
+    scoring.update(done);
+  },
 });
-process.stderr.write("\n");
+scoring?.finish();
 const summary = `${outcome.used} images used, ${outcome.skipped} skipped`;
 if (!outcome.result) {
   console.error(`${summary}: ${outcome.failure}`);

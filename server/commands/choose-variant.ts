@@ -1,6 +1,7 @@
 import { loadConfig } from "../config/config.ts";
 import { measureVariant } from "../inference/model-variants.ts";
 import { loadPack } from "../packs/load-pack.ts";
+import { parseCommandLine } from "./command-line.ts";
 
 /**
  * Measures which variant of the CNN and of CLIP's vision tower runs fastest on this machine
@@ -12,6 +13,13 @@ import { loadPack } from "../packs/load-pack.ts";
  * machines, with the service's own MODEL_PACK, CACHE_DIR and ORT_INTRA_OP_THREADS.
  * Usage: npm run models:choose-variant
  */
+parseCommandLine({
+  usage: "npm run models:choose-variant",
+  help: `Times every variant of the CNN and CLIP's vision tower on this machine, keeps the fastest
+that matches fp32, and writes the choice under CACHE_DIR/variants for the service's next start.
+Reads MODEL_PACK, CACHE_DIR and ORT_INTRA_OP_THREADS from the environment.`,
+  options: {},
+});
 const config = loadConfig();
 const pack = await loadPack(config.modelPack);
 for (const role of ["cnn", "clip_vision"] as const) {

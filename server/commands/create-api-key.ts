@@ -1,23 +1,19 @@
-import { parseArgs } from "node:util";
 import { mintApiKey, parseRateLimit, SCOPES, type Scope } from "../auth/api-keys.ts";
+import { parseCommandLine } from "./command-line.ts";
 
-const USAGE = `usage: npm run keys:create -- --name NAME --scopes SCOPE[,SCOPE…] [--rate PER_SECOND[/BURST]]
-scopes: ${SCOPES.join(", ")}`;
+const USAGE = `npm run keys:create -- --name NAME --scopes SCOPE[,SCOPE…] [--rate PER_SECOND[/BURST]]`;
 
 /**
  * Mints an API key: prints the secret once (it is stored nowhere) and the config entry that
  * admits it, which holds only the secret's sha256.
  */
 function main(): number {
-  let values: { name?: string; scopes?: string; rate?: string };
-  try {
-    ({ values } = parseArgs({
-      options: { name: { type: "string" }, scopes: { type: "string" }, rate: { type: "string" } },
-    }));
-  } catch (error) {
-    console.error(`${(error as Error).message}\n${USAGE}`);
-    return 2;
-  }
+  const { values, fail } = parseCommandLine({
+    usage: USAGE,
+    help: `Mints an API key: prints the secret once (it is stored nowhere) and the API_KEYS entry
+that admits it, which holds only its sha256. Scopes: ${SCOPES.join(", ")}.`,
+    options: { name: { type: "string" }, scopes: { type: "string" }, rate: { type: "string" } },
+  });
   const scopes = (values.scopes ?? "").split(",").map((scope) => scope.trim());
   const unknown = scopes.filter((scope) => !(SCOPES as readonly string[]).includes(scope));
   const problems = [
@@ -28,16 +24,12 @@ function main(): number {
       !parseRateLimit(values.rate) &&
       `--rate ${values.rate} is not PER_SECOND[/BURST]`,
   ].filter(Boolean);
-  if (problems.length > 0) {
-    console.error(`${problems.join("\n")}\n${USAGE}`);
-    return 2;
-  }
+  if (problems.length > 0) fail(problems.join("; "));
   let minted: ReturnType<typeof mintApiKey>;
   try {
     minted = mintApiKey(values.name as string, scopes as Scope[], values.rate);
   } catch {
-    console.error(`--name must be 1 to 64 letters, digits, ".", "_" or "-"\n${USAGE}`);
-    return 2;
+    return fail(`--name must be 1 to 64 letters, digits, ".", "_" or "-"`);
   }
   console.log(`API key "${values.name}" (${scopes.join(", ")}). It is shown only now: store it in a secret manager.
 

@@ -1,4 +1,3 @@
-import { parseArgs } from "node:util";
 import { ConfigError, loadConfig } from "../config/config.ts";
 import {
   CATALOG_DIR,
@@ -16,19 +15,22 @@ import {
   type DownloadPrecision,
   selectPrecision,
 } from "../downloads/select-precision.ts";
+import { parseCommandLine, usageError } from "./command-line.ts";
 
-const USAGE = `usage: npm run models:download -- <pack> [--offline] [--mirror URL] [--out DIR]
-                                   [--catalog DIR] [--retries N] [--timeout SECONDS]
-                                   [--precision int8|fp32]
-       npm run models:download -- --list`;
+const USAGE =
+  "npm run models:download -- <pack> [--offline] [--mirror URL] [--out DIR] [--catalog DIR] [--retries N] [--timeout SECONDS] [--precision int8|fp32] | --list";
 
 /**
  * Downloads a catalog pack's files into CACHE_DIR (verified by sha256, resumable) and assembles
  * a pack folder to start the service on. Progress on stderr; the pack's folder on stdout.
  */
 async function main() {
-  const { values, positionals } = parseArgs({
-    allowPositionals: true,
+  const { values, positionals } = parseCommandLine({
+    usage: USAGE,
+    help: `Downloads a catalog pack's files into CACHE_DIR (verified by sha256, resumable) and
+assembles a pack folder to start the service on; --list names the catalog's packs. Progress on
+stderr, the pack's folder on stdout.`,
+    positionals: true,
     options: {
       offline: { type: "boolean" },
       mirror: { type: "string" },
@@ -38,10 +40,8 @@ async function main() {
       timeout: { type: "string" },
       precision: { type: "string" },
       list: { type: "boolean" },
-      help: { type: "boolean", short: "h" },
     },
   });
-  if (values.help) return console.log(USAGE);
   const catalogDir = values.catalog ?? CATALOG_DIR;
   if (values.list) return list(catalogDir);
   const [name, ...extra] = positionals;
@@ -119,8 +119,7 @@ function count(value: string | undefined, flag: string, fallback: number): numbe
 }
 
 function usage(message: string): never {
-  console.error(`${message}\n${USAGE}`);
-  process.exit(2);
+  return usageError(USAGE, message);
 }
 
 main().catch((error) => {

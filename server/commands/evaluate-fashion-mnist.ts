@@ -1,15 +1,20 @@
 import { readFile, writeFile } from "node:fs/promises";
-import { parseArgs } from "node:util";
 import { evaluate, reportTable } from "../evaluation/evaluate.ts";
 import { createEvaluationRuntime } from "../evaluation/evaluation-runtime.ts";
 import { DEBIAN_FASHION_MNIST, fashionMnistTestSet } from "../evaluation/fashion-mnist-idx.ts";
+import { createCountProgress } from "../telemetry/progress.ts";
+import { parseCommandLine } from "./command-line.ts";
 
 /**
  * Measures the embedded pack on Fashion-MNIST's 10,000 test images through the service's own
  * pipeline (PNG decode, CNN, routing, CLIP, ensemble), and optionally writes the table into
  * the pack's README.  Usage: npm run evaluate:embedded -- [--data DIR] [--limit N] [--write-readme]
  */
-const { values } = parseArgs({
+const { values } = parseCommandLine({
+  usage: "npm run evaluate:embedded -- [--data DIR] [--limit N] [--write-readme]",
+  help: `Measures the embedded pack on Fashion-MNIST's 10,000 test images through the service's
+own pipeline; --write-readme writes the table into the pack's README. --data is the folder of
+the IDX files (default: Debian's package).`,
   options: {
     data: { type: "string", default: DEBIAN_FASHION_MNIST },
     limit: { type: "string" },
@@ -22,6 +27,14 @@ const README_HEADING = "## Accuracy through the service";
 const { runtime, batchSize } = await createEvaluationRuntime("fashion-mnist");
 const { pack } = runtime.models;
 const started = performance.now();
+const progress = createCountProgress(
+  process.stderr,
+  "classifying",
+  values.limit ? Number(values.limit) : 10_000,
+  {
+    unit: "images",
+  },
+);
 const report = await evaluate(
   runtime.classifier,
   fashionMnistTestSet(
@@ -30,10 +43,10 @@ const report = await evaluate(
     batchSize,
     values.limit ? Number(values.limit) : undefined,
   ),
-  (done) => process.stderr.write(`\r${done} images`),
+  (done) => progress.update(done),
 );
 const seconds = (performance.now() - started) / 1000;
-process.stderr.write("\n");
+progress.finish(report.images);
 const table = reportTable(report);
 console.log(table);
 console.log(JSON.stringify({ ...report, seconds }, null, 2));

@@ -1,15 +1,13 @@
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { parseArgs } from "node:util";
 import { evaluate, reportTable } from "../evaluation/evaluate.ts";
 import { createEvaluationRuntime } from "../evaluation/evaluation-runtime.ts";
 import { labelledFolder, readLabelsTsv } from "../evaluation/labelled-folder.ts";
 import { precisionAgreement, precisionTable } from "../evaluation/precision-agreement.ts";
 import { type ImageToScore, scoreLabelledImages } from "../evaluation/score-labelled-images.ts";
 import { currentThresholds, sweepTable, sweepThresholds } from "../evaluation/threshold-sweep.ts";
-
-const USAGE =
-  "usage: npm run evaluate -- --images DIR [--labels FILE] [--pack NAME_OR_PATH] [--limit N] [--json OUT.json]";
+import { createCountProgress } from "../telemetry/progress.ts";
+import { parseCommandLine, positiveInteger } from "./command-line.ts";
 
 /**
  * Measures a pack on a folder of labelled images through the service's own pipeline: each
@@ -17,7 +15,18 @@ const USAGE =
  * replayed offline over a grid of thresholds, and how closely the
  * CLIP vision tower's other precisions follow its default file. Markdown on stdout.
  */
-const { values } = parseArgs({
+const { values, fail } = parseCommandLine({
+  usage:
+    "npm run evaluate -- --images DIR [--labels FILE] [--pack NAME_OR_PATH] [--limit N] [--json OUT.json]",
+  help: `Measures a pack on a folder of labelled images through the service's own pipeline:
+accuracy by path under the pack's rule, that rule replayed over a grid of thresholds, and how
+closely CLIP's other precisions follow its default file. Markdown on stdout, progress on stderr.
+
+  --images DIR     the images (required)
+  --labels FILE    file<TAB>label lines; default DIR/labels.tsv
+  --pack NAME      a pack name or folder; default MODEL_PACK
+  --limit N        only the first N images
+  --json OUT.json  also write the figures as JSON`,
   options: {
     images: { type: "string" },
     labels: { type: "string" },
@@ -26,12 +35,8 @@ const { values } = parseArgs({
     json: { type: "string" },
   },
 });
-if (!values.images) fail("--images is required");
-const limit = values.limit === undefined ? Number.POSITIVE_INFINITY : Number(values.limit);
-if (!(limit > 0 && (Number.isInteger(limit) || limit === Number.POSITIVE_INFINITY))) {
-  fail(`--limit must be a positive integer, got "${values.limit}"`);
-}
-const imagesDir = values.images;
+const limit = positiveInteger(values.limit, "limit", fail) ?? Number.POSITIVE_INFINITY;
+const imagesDir = values.images || fail("--images is required");
 const labelsFile = values.labels ?? join(imagesDir, "labels.tsv");
 
 const { runtime, batchSize } = await createEvaluationRuntime(values.pack);
@@ -41,12 +46,15 @@ const files = (await readLabelsTsv(labelsFile, pack.labels)).slice(0, limit);
 const unknown = files.filter(({ label }) => !pack.labels.includes(label)).length;
 
 const started = performance.now();
+const classifying = createCountProgress(process.stderr, "classifying", files.length, {
+  unit: "images",
+});
 const report = await evaluate(
   runtime.classifier,
   labelledFolder(imagesDir, files, batchSize),
-  (done) => process.stderr.write(`\r${done}/${files.length} images`),
+  (done) => classifying.update(done),
 );
-process.stderr.write("\n");
+classifying.finish(report.images);
 const { rule } = runtime.classifier;
 const thresholds = currentThresholds(rule, config.routing);
 const sweep = models.clip
@@ -106,7 +114,15 @@ if (values.json) {
 
 /** Every listed image's full scores, for replaying the rule offline (labels by first index). */
 async function fullScores() {
-  return scoreLabelledImages(runtime.classifier, withClassIndices());
+  // The second pass: every image's full scores from both models, for the threshold sweep.
+  const scoring = createCountProgress(process.stderr, "scoring for the sweep", files.length, {
+    unit: "images",
+  });
+  const scored = await scoreLabelledImages(runtime.classifier, withClassIndices(), {
+    onProgress: (done) => scoring.update(done),
+  });
+  scoring.finish(scored.scores.length + scored.skipped.length);
+  return scored;
 }
 
 async function* withClassIndices(): AsyncGenerator<ImageToScore[]> {
@@ -118,9 +134,4 @@ async function* withClassIndices(): AsyncGenerator<ImageToScore[]> {
       label: pack.labels.indexOf(label),
     }));
   }
-}
-
-function fail(message: string): never {
-  console.error(`${message}\n${USAGE}`);
-  process.exit(2);
 }

@@ -1,9 +1,6 @@
-/** Where progress goes: a terminal gets a redrawn bar, anything else (CI logs, files) plain lines. */
-export interface ProgressOutput {
-  write(text: string): unknown;
-  isTTY?: boolean;
-  columns?: number;
-}
+import { bar, type ProgressOutput } from "../telemetry/progress.ts";
+
+export type { ProgressOutput } from "../telemetry/progress.ts";
 
 export interface FileProgress {
   start(total: number | null, resumedFrom: number): void;
@@ -25,8 +22,6 @@ export interface ProgressOptions {
   /** Redraws of the terminal bar at most this often. Default 100 ms. */
   redrawEveryMs?: number;
 }
-
-const BAR_WIDTH = 24;
 
 export function createProgress(out: ProgressOutput, options: ProgressOptions = {}): Progress {
   const { now = () => performance.now(), lineEveryMs = 5000, redrawEveryMs = 100 } = options;
@@ -54,12 +49,10 @@ export function createProgress(out: ProgressOutput, options: ProgressOptions = {
       };
       const draw = (bytes: number) => {
         const done = total ? Math.min(bytes / total, 1) : null;
-        const filled = done === null ? 0 : Math.round(done * BAR_WIDTH);
-        const bar =
-          done === null ? "" : `[${"#".repeat(filled)}${"-".repeat(BAR_WIDTH - filled)}] `;
+        const drawn = done === null ? "" : `${bar(done)} `;
         const percent = done === null ? "" : `${(done * 100).toFixed(0).padStart(3)}% `;
         const amount = total ? `${megabytes(bytes)}/${megabytes(total)}` : megabytes(bytes);
-        const line = `${label} ${bar}${percent}${amount} ${megabytes(rate(bytes))}/s`;
+        const line = `${label} ${drawn}${percent}${amount} ${megabytes(rate(bytes))}/s`;
         out.write(`\r${line.slice(0, Math.max((out.columns ?? 100) - 1, 20))}\x1b[K`);
         barShown = true;
       };

@@ -9,6 +9,7 @@ import { GraphQLError } from "graphql";
 const userErrors = {
   BAD_USER_INPUT: { status: 400 },
   EMPTY_FILE: { status: 400 },
+  INVALID_BASE64: { status: 400 },
   FILE_TOO_LARGE: { status: 413, refused: true },
   INVALID_IMAGE: { status: 400 },
   UNSUPPORTED_IMAGE_FORMAT: { status: 415 },
@@ -18,6 +19,7 @@ const userErrors = {
   UNKNOWN_LABEL: { status: 400 },
   DUPLICATE_FEEDBACK: { status: 409 },
   OVERLOADED: { status: 503 },
+  VLM_UNAVAILABLE: { status: 503 },
   REQUEST_TOO_LARGE: { status: 413, refused: true },
   TOO_MANY_FILES: { status: 413, refused: true },
   TOO_MANY_FIELDS: { status: 413, refused: true },

@@ -19,6 +19,7 @@ describe("GraphiQL on /graphql", () => {
     const { defaultQuery, defaultTabs: tabs } = graphiqlOptions(runtime.models.pack.labels);
     expect(tabs.map((tab) => tab.query.match(/^(query|mutation) (\w+)/m)?.[2])).toEqual([
       "About",
+      "ClassifyBase64",
       "Classify",
       "ClassifyBatch",
       "SubmitFeedback",
@@ -26,14 +27,28 @@ describe("GraphiQL on /graphql", () => {
     expect(defaultQuery).toBe(tabs[0]?.query);
     expect(tabs[0]?.query).toMatch(/^\s+labels$/m);
     expect(tabs[0]?.query).toMatch(/^\s+models \{$/m);
-    // Uploads: the fragment they spread comes along, and a note on sending files.
-    expect(tabs[1]?.query).toContain("fragment ClassificationFields on Classification");
-    expect(tabs[1]?.query).toContain("GraphiQL cannot attach files");
+    // The fragment they spread comes along; uploads get a note on sending files.
+    expect(tabs[2]?.query).toContain("fragment ClassificationFields on Classification");
+    expect(tabs[2]?.query).toContain("GraphiQL cannot attach files");
     expect(tabs[0]?.query).not.toContain("GraphiQL cannot attach files");
-    expect(JSON.parse(tabs[3]?.variables ?? "{}").label).toBe(runtime.models.pack.labels[0]);
+    expect(JSON.parse(tabs[4]?.variables ?? "{}").label).toBe(runtime.models.pack.labels[0]);
     // The page GraphiQL renders carries them.
     const html = await (await openGraphiQL(app)).text();
     for (const tab of tabs) expect(html).toContain(JSON.stringify(tab.query));
+  });
+
+  it("has a ClassifyBase64 tab that runs as it is: a real sample image in its variables", async () => {
+    const tab = graphiqlOptions(runtime.models.pack.labels).defaultTabs[1];
+    expect(tab?.query).toContain("fragment ClassificationFields on Classification");
+    expect(tab?.query).not.toContain("GraphiQL cannot attach files");
+    const variables = JSON.parse(tab?.variables ?? "{}");
+    expect(variables.image).toMatch(/^data:image\/png;base64,iVBORw0KGgo/);
+    const answer = await createFakeTestApp().query<{ classify: { image: { format: string } } }>(
+      tab?.query ?? "",
+      variables,
+    );
+    expect(answer.errors).toBeUndefined();
+    expect(answer.data?.classify.image.format).toBe("png");
   });
 
   it("is off with GRAPHIQL=false", async () => {

@@ -4,12 +4,30 @@ import { Kind, parse, visit } from "graphql";
 
 const OPERATIONS_DIR = new URL("../../schema/operations/", import.meta.url);
 
-/** The public operations, in the order a newcomer needs them; About runs as it is. */
-const TAB_FILES = ["about", "classify", "classify-batch", "submit-feedback"] as const;
+/** The public operations, in the order a newcomer needs them; About and ClassifyBase64 run as they are. */
+const TAB_FILES = [
+  "about",
+  "classify-base64",
+  "classify",
+  "classify-batch",
+  "submit-feedback",
+] as const;
 const FRAGMENT_FILES = ["classification"] as const;
 
+/**
+ * The ClassifyBase64 tab's image: a real 28×28 Fashion-MNIST test image (an ankle boot) shipped
+ * with that pack, small enough to sit in the variables as a data URL.
+ */
+const SAMPLE_IMAGE = new URL(
+  "../../models/fashion-mnist/samples/t10k-00000_ankle_boot.png",
+  import.meta.url,
+);
+export const sampleImageDataUrl = () =>
+  `data:image/png;base64,${readFileSync(SAMPLE_IMAGE).toString("base64")}`;
+
 // GraphiQL cannot attach files, so the upload tabs say how to send them.
-const UPLOAD_NOTE = `# GraphiQL cannot attach files: upload with the demo page (/) or a multipart request:
+const UPLOAD_NOTE = `# GraphiQL cannot attach files: run ClassifyBase64 (the image as a data URL in the
+# variables), use the demo page (/), or send a multipart request:
 #   curl http://127.0.0.1:4000/graphql -H 'graphql-preflight: 1' \\
 #     -F operations='{"query":"mutation ($image: File!) { classify(image: $image) { top { label score } } }","variables":{"image":null}}' \\
 #     -F map='{"0":["variables.image"]}' -F 0=@image.jpg
@@ -44,6 +62,7 @@ function exampleTabs(labels: readonly string[]) {
   const example = labels[0] ?? "";
   const variables: Record<(typeof TAB_FILES)[number], object | null> = {
     about: null,
+    "classify-base64": { image: sampleImageDataUrl(), options: { topK: 3, vlm: "AUTO" } },
     classify: { image: null, options: { topK: 3, vlm: "AUTO" } },
     "classify-batch": { images: [null, null], options: { vlm: "FORCE" } },
     "submit-feedback": { id: "a Classification.id", label: example },

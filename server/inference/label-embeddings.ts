@@ -23,11 +23,13 @@ export async function embedLabels(
   text: ClipTextModel,
   labels: readonly string[],
   templates: readonly string[],
+  onProgress?: (prompts: number) => void,
 ): Promise<LabelEmbeddings> {
   const prompts = labels.flatMap((label) => templates.map((t) => t.replaceAll("{}", label)));
   const embeddings: Float32Array[] = [];
   for (let start = 0; start < prompts.length; start += PROMPTS_PER_CALL) {
     embeddings.push(...(await text.embed(prompts.slice(start, start + PROMPTS_PER_CALL))));
+    onProgress?.(embeddings.length);
   }
   const dim = embeddings[0]?.length ?? 0;
   const matrix = new Float32Array(labels.length * dim);
@@ -70,8 +72,10 @@ export async function cachedLabelEmbeddings(options: {
   labels: readonly string[];
   templates: readonly string[];
   cacheDir: string;
+  /** Prompts embedded so far, after each text-tower call; only when they are computed. */
+  onProgress?: (prompts: number) => void;
 }): Promise<{ embeddings: LabelEmbeddings; cacheFile: string; fromCache: boolean }> {
-  const { text, labels, templates, cacheDir } = options;
+  const { text, labels, templates, cacheDir, onProgress } = options;
   // The text model's contents were hashed when it was opened; no need to read it again.
   const hash = createHash("sha256")
     .update(text.model.sha256)
@@ -89,7 +93,7 @@ export async function cachedLabelEmbeddings(options: {
       };
     }
   }
-  const embeddings = await embedLabels(text, labels, templates);
+  const embeddings = await embedLabels(text, labels, templates, onProgress);
   await mkdir(dir, { recursive: true });
   // Write then rename, so a crash mid-write never leaves a short file that looks valid.
   const partial = `${cacheFile}.${process.pid}.partial`;

@@ -1,5 +1,6 @@
 import type { ModelPack } from "../packs/load-pack.ts";
 import { loadPreprocessorConfig } from "../preprocess/preprocessor-config.ts";
+import { createCountProgress } from "../telemetry/progress.ts";
 import { loadClipTokenizer } from "../tokenizer/clip-tokenizer.ts";
 import { type ClipTextModel, createClipText } from "./clip-text.ts";
 import { type ClipVisionModel, createClipVision } from "./clip-vision.ts";
@@ -151,6 +152,7 @@ async function loadClip(
     labels: pack.labels,
     templates: pack.templates,
     cacheDir: options.cacheDir,
+    onProgress: promptProgress(pack.labels.length * pack.templates.length, options.log),
   });
   options.log?.(
     `label embeddings ${cached.fromCache ? "read from" : "computed and written to"} ${cached.cacheFile}`,
@@ -173,4 +175,24 @@ function pickPrecision(
   precision: LoadOptions["precision"],
 ): string {
   return (precision && tower.precisions?.[precision]) || tower.model;
+}
+
+// Past this many prompts the text tower runs for a while on a first start (a 1000-class pack with
+// its templates takes minutes on a small machine): say how far it is.
+const MANY_PROMPTS = 1000;
+
+/**
+ * Progress of embedding the pack's labels × templates, as plain log lines every few seconds and
+ * a closing one; nothing for a small pack or without a log.
+ */
+export function promptProgress(prompts: number, log: ((line: string) => void) | undefined) {
+  if (!log || prompts < MANY_PROMPTS) return undefined;
+  log(`embedding ${prompts} label prompts with the text tower (once; then cached)`);
+  const progress = createCountProgress(
+    { write: (text) => log(text.trimEnd()) },
+    "label embeddings",
+    prompts,
+    { unit: "prompts" },
+  );
+  return (done: number) => (done < prompts ? progress.update(done) : progress.finish(done));
 }

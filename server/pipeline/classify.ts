@@ -9,6 +9,8 @@ import type { ImageLimits } from "../preprocess/decode-image.ts";
 import { withSpan, withSpanSync } from "../telemetry/tracing.ts";
 import { createCustomLabelSets } from "./custom-label-sets.ts";
 import { createBoundedDecode, type DecodedImage } from "./decode.ts";
+import { createEmbeddingsOut } from "./embeddings-out.ts";
+import type { ImageEmbedder } from "./image-embeddings.ts";
 import type { ModelRunners } from "./model-runner.ts";
 import { createModelSteps, type ModelStepsOptions } from "./model-steps.ts";
 import { refuseWhenFull } from "./overloaded.ts";
@@ -355,7 +357,27 @@ export function createClassifier(deps: ClassifierDeps) {
     if (answer.fallback) metrics.clipFallbacks.inc({ cause: answer.fallback.toLowerCase() });
   }
 
-  return { classifyImages, scoreImages, rule, models, steps, customLabelSets, decodeSlots };
+  // Embeddings for clients, through the same CLIP step and decode slots as the second opinion.
+  const embeddings = createEmbeddingsOut({
+    models,
+    // Looked up on each call: tests may replace the step after the classifier is built.
+    embedImage: steps.embedImage
+      ? (image, timeoutMs) => (steps.embedImage as ImageEmbedder)(image, timeoutMs)
+      : null,
+    decodeImage: (bytes, spec) => decodeImage(bytes, spec),
+    clipTimeoutMs,
+  });
+
+  return {
+    classifyImages,
+    scoreImages,
+    embeddings,
+    rule,
+    models,
+    steps,
+    customLabelSets,
+    decodeSlots,
+  };
 }
 
 export type Classifier = ReturnType<typeof createClassifier>;

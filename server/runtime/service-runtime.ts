@@ -31,7 +31,7 @@ export interface ServedModels {
 export interface ServiceRuntime {
   readonly config: Pick<Config, "limits" | "http" | "graphql" | "auth">;
   readonly models: ServedModels;
-  readonly classifier: Pick<Classifier, "classifyImages">;
+  readonly classifier: Pick<Classifier, "classifyImages" | "embeddings">;
   readonly metrics: Metrics;
   readonly submitFeedback: SubmitFeedback;
   readonly startedAt: Date;
