@@ -98,6 +98,7 @@ export function createModelSteps({
 
   const cnn = batched("cnn", "cnn.batch", runners.cnn, batching.cnnQueueMax);
   metrics.sources.queueLengths = () => ({ cnn: cnn.queueLength });
+  metrics.sources.queueCapacities = () => ({ cnn: batching.cnnQueueMax });
   if (!runners.clipVision) {
     return {
       cnn,
@@ -140,6 +141,10 @@ export function createModelSteps({
   metrics.sources.queueLengths = () => ({
     cnn: cnn.queueLength,
     clip_vision: clipVision.queueLength,
+  });
+  metrics.sources.queueCapacities = () => ({
+    cnn: batching.cnnQueueMax,
+    clip_vision: batching.clipQueueMax,
   });
   metrics.sources.cacheBytes = () => ({ image_embedding: embeddingCache.bytes });
   metrics.sources.breakerStates = () => ({ clip_vision: breaker.state });

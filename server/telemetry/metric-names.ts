@@ -23,6 +23,8 @@ export const METRICS = {
   compute: "inference_compute_seconds",
   /** Items waiting in a batcher queue (gauge), by role. */
   queueLength: "inference_queue_length",
+  /** Most items a batcher queue holds before refusing (gauge), by role: CNN_QUEUE_MAX, VLM_QUEUE_MAX. */
+  queueCapacity: "inference_queue_capacity",
   /** Items a batcher refused before compute, by role and reason (queue_full, deadline): load, not faults. */
   batchAdmissionRejections: "batch_admission_rejections_total",
   /** Cache lookups by cache, result (hit, miss) and level that answered (memory, redis; none for a miss). */

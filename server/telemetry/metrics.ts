@@ -24,6 +24,8 @@ export function createMetrics(registry: Registry) {
   /** Read at scrape time, so gauges show the state now, not at the last event. */
   const sources = {
     queueLengths: (): Record<string, number> => ({}),
+    /** Each batcher queue's maximum, by role (constant once the pipeline is built). */
+    queueCapacities: (): Record<string, number> => ({}),
     cacheBytes: (): Record<string, number> => ({}),
     /** The accuracy window now: fleet-wide ones live in Redis, so this may ask it. */
     accuracyDelta: async (): Promise<number | null> => null,
@@ -115,6 +117,15 @@ export function createMetrics(registry: Registry) {
       registers,
       collect() {
         setAll(this, "role", sources.queueLengths());
+      },
+    }),
+    queueCapacity: new Gauge({
+      name: METRICS.queueCapacity,
+      help: "Most items a batcher queue holds before refusing.",
+      labelNames: ["role"],
+      registers,
+      collect() {
+        setAll(this, "role", sources.queueCapacities());
       },
     }),
     cacheLookups: new Counter({
