@@ -2,6 +2,7 @@ import { spawnSync } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { dashboardQueries } from "../dashboards/dashboard-queries.ts";
 import { METRIC_NAMES_JSON } from "../dashboards/generate-metric-names.ts";
 import { metricNamesIn } from "../server/testing/prometheus.ts";
 import { REPO_ROOT } from "../server/testing/shared-data.ts";
@@ -162,6 +163,23 @@ describe("alert rules", () => {
     );
     expect(rules.every(({ expr }) => expr.length > 0)).toBe(true);
     expect(unknown).toEqual([]);
+  });
+
+  it("together with the dashboards, read every metric the service exports", () => {
+    const exported: string[] = Object.values(JSON.parse(readFileSync(METRIC_NAMES_JSON, "utf8")));
+    const dashboards = join(REPO_ROOT, "dashboards/rendered");
+    const read = new Set(
+      [
+        ...rules.map(({ expr }) => expr),
+        ...readdirSync(dashboards)
+          .filter((file) => file.endsWith(".json"))
+          .flatMap((file) => dashboardQueries(join(dashboards, file)).map(({ expr }) => expr)),
+      ]
+        .flatMap(metricNamesIn)
+        .map((metric) => metric.replace(/_(bucket|sum|count)$/, "")),
+    );
+    expect(exported.length).toBeGreaterThan(30);
+    expect(exported.filter((name) => !read.has(name))).toEqual([]);
   });
 
   it("name the job that prometheus.yml scrapes and the dashboard selects", () => {
