@@ -1,5 +1,6 @@
 // The service dashboard: traffic and errors, latency, the CLIP second opinion, CNN confidence,
-// accuracy from feedback, batching, caches, fallbacks and the process. Render with
+// accuracy from feedback, batching, caches, fallbacks, rejections, the decode queue, API keys,
+// Redis, the process and the models (annotated when they change). Render with
 // scripts/render-dashboards.sh; every metric name comes from lib/metrics.json, which is
 // generated from server/telemetry/metric-names.ts.
 local g = import 'github.com/grafana/grafonnet/gen/grafonnet-latest/main.libsonnet';
@@ -7,12 +8,14 @@ local m = import 'lib/metrics.json';
 local p = import 'lib/panels.libsonnet';
 local q = import 'lib/queries.libsonnet';
 
-// Alert thresholds (monitoring/rules/vision-classify.yml), drawn on the matching panels.
+// Alert thresholds (monitoring/rules/vision-classify.yml), drawn on the matching panels. Kept
+// in whole percent and milliseconds: jsonnet prints 0.4 as 0.40000000000000002 in a string.
 local alerts = {
-  fallbackRatio: 0.1,
-  clipLatencyP95Seconds: 0.4,
-  clipQueueLength: 48,
-  lowConfidenceShare: 0.6,
+  fallbackPercent: 10,
+  clipLatencyP95Ms: 400,
+  // Of each batcher's own maximum (m.queueCapacity): 1024 for the CNN, 64 for CLIP.
+  queueSaturationPercent: 75,
+  lowConfidencePercent: 60,
 };
 // The routing's low threshold (VLM_THRESHOLD_LOW, default 0.65), a bucket bound of the
 // confidence histogram.
@@ -101,11 +104,11 @@ local latency = p.section('Latency', [
   ),
   p.timeSeries(
     'CLIP latency',
-    'p50, p95 and p99 of the CLIP second opinion per image, queue wait and compute included; embedding-cache hits count too and pull the quantiles down. The dashed line is the alert budget for p95 (%s s). From %s.' % [alerts.clipLatencyP95Seconds, m.clipLatency],
+    'p50, p95 and p99 of the CLIP second opinion per image, queue wait and compute included; embedding-cache hits count too and pull the quantiles down. The dashed line is the alert budget for p95 (%d ms). From %s.' % [alerts.clipLatencyP95Ms, m.clipLatency],
     percentiles(m.clipLatency),
     unit='s',
     width=12,
-    threshold=alerts.clipLatencyP95Seconds,
+    threshold=alerts.clipLatencyP95Ms / 1000,
   ),
   p.timeSeries(
     'Decode and preprocess',
@@ -145,10 +148,10 @@ local confidence = p.section('CNN confidence', [
   ),
   p.timeSeries(
     'Share below the low threshold',
-    "Share of images whose CNN confidence was at most %s (the routing's low threshold, where CLIP dominates the ensemble). The dashed line is the confidence-collapse alert (%s over 15 minutes)." % [lowConfidence, alerts.lowConfidenceShare],
+    "Share of images whose CNN confidence was at most %s (the routing's low threshold, where CLIP dominates the ensemble). The dashed line is the confidence-collapse alert (%d%% over 15 minutes)." % [lowConfidence, alerts.lowConfidencePercent],
     [p.target('%s / %s' % [q.sumRate(m.cnnConfidence + '_bucket', extra='le="%s"' % lowConfidence), q.sumRate(m.cnnConfidence + '_count')], 'below %s' % lowConfidence)],
     unit='percentunit',
-    threshold=alerts.lowConfidenceShare,
+    threshold=alerts.lowConfidencePercent / 100,
   ),
 ]);
 
@@ -174,26 +177,28 @@ local accuracy = p.section('Accuracy from feedback', [
 local batching = p.section('Batching', [
   p.timeSeries(
     'Batch size by model',
-    'Images per model call, mean and p95, per model (cnn, clip_vision). Batches fill up only under concurrent load: a lone request runs at once as a batch of one. From %s.' % m.batchSize,
+    'Images per model call, mean and p95, per model role (cnn, clip_vision). Batches fill up only under concurrent load: a lone request runs at once as a batch of one. From %s.' % m.batchSize,
     [
-      p.target(q.mean(m.batchSize, ['model']), '{{model}} mean'),
-      p.target(q.quantile('0.95', m.batchSize, ['model']), '{{model}} p95'),
+      p.target(q.mean(m.batchSize, ['role']), '{{role}} mean'),
+      p.target(q.quantile('0.95', m.batchSize, ['role']), '{{role}} p95'),
     ],
   ),
   p.timeSeries(
     'Queue wait vs compute (p95)',
     'p95 time an image waited in the batcher queue against p95 time of one batched model call, per model. Waits above compute mean the model is saturated. From %s and %s.' % [m.queueWait, m.compute],
     [
-      p.target(q.quantile('0.95', m.queueWait, ['model']), '{{model}} queue wait'),
-      p.target(q.quantile('0.95', m.compute, ['model']), '{{model}} compute'),
+      p.target(q.quantile('0.95', m.queueWait, ['role']), '{{role}} queue wait'),
+      p.target(q.quantile('0.95', m.compute, ['role']), '{{role}} compute'),
     ],
     unit='s',
   ),
   p.timeSeries(
     'Queue length by model',
-    'Images waiting for a batch slot, per model, at each scrape. CLIP sheds work (OVERLOADED fallback) beyond VLM_QUEUE_MAX (default 64); the dashed line is the saturation alert (%s, for clip_vision). From %s.' % [alerts.clipQueueLength, m.queueLength],
-    [p.target('max by (model) (%s%s)' % [m.queueLength, q.selector()], '{{model}}')],
-    threshold=alerts.clipQueueLength,
+    'Images waiting for a batch slot, per model role, at each scrape, each against its own saturation alert line (%d%% of its maximum: CNN_QUEUE_MAX, default 1024, and VLM_QUEUE_MAX, default 64). Beyond the maximum the CNN refuses images and CLIP falls back, both as OVERLOADED. From %s and %s.' % [alerts.queueSaturationPercent, m.queueLength, m.queueCapacity],
+    [
+      p.target('max by (role) (%s%s)' % [m.queueLength, q.selector()], '{{role}}'),
+      p.target('%s * max by (role) (%s%s)' % [alerts.queueSaturationPercent / 100, m.queueCapacity, q.selector()], '{{role}} alert line'),
+    ],
   ),
 ]);
 
@@ -228,11 +233,11 @@ local fallbacks = p.section('Fallbacks', [
   ),
   p.timeSeries(
     'Fallback ratio',
-    'Fallbacks over CLIP invocations: the share of second opinions that did not happen. The dashed line is the alert threshold (%s for 5 minutes).' % alerts.fallbackRatio,
+    'Fallbacks over CLIP invocations: the share of second opinions that did not happen. The dashed line is the alert threshold (%d%% for 5 minutes).' % alerts.fallbackPercent,
     [p.target('%s / %s' % [q.sumRate(m.clipFallbacks), q.sumRate(m.clipInvocations)], 'fallback ratio')],
     unit='percentunit',
     width=12,
-    threshold=alerts.fallbackRatio,
+    threshold=alerts.fallbackPercent / 100,
   ),
 ]);
 
@@ -260,8 +265,8 @@ local process = p.section('Process', [
   ),
   p.barGauge(
     'Model load time',
-    'Seconds each model file took to load at start, per replica (a slow disk or a cold cache shows here). From %s.' % m.modelLoad,
-    [p.target('max by (model) (%s%s)' % [m.modelLoad, q.selector()], '{{model}}')],
+    'Seconds each model took to load at start, by role, the slowest selected replica (a slow disk or a cold cache shows here); the Models row names the file. From %s.' % m.modelLoad,
+    [p.target('max by (role) (%s%s)' % [m.modelLoad, q.selector()], '{{role}}')],
     unit='s',
   ),
   p.stat(
@@ -272,6 +277,106 @@ local process = p.section('Process', [
   ),
 ]);
 
+local rejections = p.section('Rejections', [
+  p.timeSeries(
+    'Rejections by reason',
+    'Requests per second a guard refused before running them, by reason (the error code in lower case: unauthenticated, rate_limited, request_too_large, query_too_complex, csrf_header_required, …). A steady stream is a client misconfigured or a limit too low; the dashed line is the alert (1/s per reason for 10 minutes). From %s.' % m.requestsRejected,
+    [p.target(q.sumRate(m.requestsRejected, ['reason']), '{{reason}}')],
+    unit='reqps',
+    width=12,
+    threshold=1,
+  ),
+  p.timeSeries(
+    'Images refused before compute',
+    "Images per second a model's batcher refused, by role and reason: queue_full (more waiting than its maximum) or deadline (it could not answer in time). For the CNN the client gets OVERLOADED; for CLIP the CNN answers alone. Load, never faults: the circuit breaker ignores them. From %s." % m.batchAdmissionRejections,
+    [p.target(q.sumRate(m.batchAdmissionRejections, ['role', 'reason']), '{{role}} {{reason}}')],
+    unit='ops',
+    width=12,
+  ),
+]);
+
+local decodeQueue = p.section('Decode queue', [
+  p.timeSeries(
+    'Decodes running and waiting',
+    'Image decodes running now (at most DECODE_CONCURRENCY) and images waiting for a decode slot, summed over the selected replicas at each scrape. Waiting images past DECODE_QUEUE_MAX (default 1024) are refused as OVERLOADED. From %s and %s.' % [m.decodesActive, m.decodeQueueLength],
+    [
+      p.target('sum(%s%s)' % [m.decodesActive, q.selector()], 'running'),
+      p.target('sum(%s%s)' % [m.decodeQueueLength, q.selector()], 'waiting'),
+    ],
+    width=24,
+  ),
+]);
+
+local apiKeys = p.section('API keys', [
+  p.timeSeries(
+    'Requests by API key',
+    "Requests per second each API key admitted, by the key's name (never the key). Empty while API_KEYS is unset (the API is open); refusals are under Rejections by reason. From %s." % m.apiKeyRequests,
+    [p.target(q.sumRate(m.apiKeyRequests, ['key']), '{{key}}')],
+    unit='reqps',
+    width=24,
+  ),
+]);
+
+local redis = p.section('Redis', [
+  p.timeSeries(
+    'Redis connected',
+    'Per replica, 1 while connected to the Redis of REDIS_URL and 0 while not (no line without REDIS_URL). A replica without Redis still answers, from its own memory: caches and feedback are no longer shared. The dashed line is the alert (0 for 2 minutes). From %s.' % m.redisConnected,
+    [p.target('max by (instance) (%s%s)' % [m.redisConnected, q.selector()], '{{instance}}')],
+    width=12,
+    threshold=1,
+    lowIsBad=true,
+  ),
+  p.timeSeries(
+    'Redis failures by operation and cause',
+    'Redis operations per second that went on without Redis (answered from local state), by operation and cause (a timeout of REDIS_COMMAND_TIMEOUT_MS, a lost connection, an error). From %s.' % m.redisFailures,
+    [p.target(q.sumRate(m.redisFailures, ['operation', 'cause']), '{{operation}} {{cause}}')],
+    unit='ops',
+    width=12,
+  ),
+]);
+
+// m.modelInfo joins every per-role series to the file behind it; its labels change on a deploy
+// or a pack swap, which the annotation marks.
+local modelLabels = 'pack, version, role, file, sha256, precision';
+
+local models = p.section('Models', [
+  p.table(
+    'Models loaded',
+    'Each model the selected replicas run, by role: the pack and its version (pack.json), the file, its sha256 and precision (from the pack, or read from the graph). Two rows for one role mean two builds are serving, e.g. a canary. From %s.' % m.modelInfo,
+    [p.target('count by (%s) (%s%s)' % [modelLabels, m.modelInfo, q.selector()]) + g.query.prometheus.withFormat('table') + g.query.prometheus.withInstant(true)],
+    width=16,
+  ),
+  p.table(
+    'Model variants',
+    'How each batched model runs on the selected replicas: precision, onnxruntime threads, and whether this was measured on the machine or is the configuration. From %s.' % m.modelVariant,
+    [p.target('count by (role, precision, threads, source) (%s%s)' % [m.modelVariant, q.selector()]) + g.query.prometheus.withFormat('table') + g.query.prometheus.withInstant(true)],
+    width=8,
+  ),
+  p.timeSeries(
+    'Circuit breaker',
+    "The CLIP breaker's state per replica: 1 on the current state (closed: CLIP is asked; open: repeated faults, CLIP is skipped and answers fall back as UNAVAILABLE; half-open: one trial call is due). Overload never opens it. From %s." % m.breakerState,
+    [p.target('max by (instance, role, state) (%s%s) == 1' % [m.breakerState, q.selector()], '{{instance}} {{role}} {{state}}')],
+    width=24,
+  ),
+]);
+
+local modelChanges =
+  g.dashboard.annotation.withName('Model changes')
+  + g.dashboard.annotation.withDatasource({ type: 'prometheus', uid: '${datasource}' })
+  + g.dashboard.annotation.withEnable(true)
+  + g.dashboard.annotation.withIconColor('purple')
+  // An m.modelInfo series that was not there a minute before: a replica started with a new pack,
+  // version or file (a deploy, a pack swap, a restart after a gap).
+  + g.dashboard.annotation.withExpr(
+    'max by (instance, %(labels)s) (%(m)s%(sel)s) unless max by (instance, %(labels)s) (%(m)s%(sel)s offset 1m)'
+    % { labels: modelLabels, m: m.modelInfo, sel: q.selector() }
+  )
+  + {
+    titleFormat: '{{role}}: {{pack}} {{version}}',
+    textFormat: '{{file}} ({{precision}}, sha256 {{sha256}}) on {{instance}}',
+    tagKeys: 'pack,version,role',
+  };
+
 g.dashboard.new('Vision classify')
 + g.dashboard.withUid('vision-classify')
 + g.dashboard.withDescription('GraphQL image classification: a CNN on every image, a CLIP second opinion when it is unsure.')
@@ -281,6 +386,7 @@ g.dashboard.new('Vision classify')
 + g.dashboard.time.withFrom('now-1h')
 + g.dashboard.graphTooltip.withSharedCrosshair()
 + g.dashboard.withVariables(variables)
++ g.dashboard.withAnnotations([modelChanges])
 + g.dashboard.withPanels(p.layout([
   traffic,
   latency,
@@ -290,5 +396,10 @@ g.dashboard.new('Vision classify')
   batching,
   caches,
   fallbacks,
+  rejections,
+  decodeQueue,
+  apiKeys,
+  redis,
   process,
+  models,
 ]))

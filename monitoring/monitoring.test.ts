@@ -2,6 +2,7 @@ import { spawnSync } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { dashboardQueries } from "../dashboards/dashboard-queries.ts";
 import { METRIC_NAMES_JSON } from "../dashboards/generate-metric-names.ts";
 import { metricNamesIn } from "../server/testing/prometheus.ts";
 import { REPO_ROOT } from "../server/testing/shared-data.ts";
@@ -12,6 +13,7 @@ const RULE_TESTS = join(RULES, "tests");
 const JOB = "vision-classify";
 
 const hasPromtool = spawnSync("promtool", ["--version"]).status === 0;
+const hasAmtool = spawnSync("amtool", ["--version"]).status === 0;
 if (!hasPromtool) {
   console.warn(
     "skipping the promtool checks: `promtool` is not installed (scripts/install-system-tools.sh installs it)",
@@ -72,29 +74,61 @@ describe.skipIf(!hasPromtool)("monitoring/ with promtool", () => {
   });
 });
 
+describe("Alertmanager", () => {
+  it.skipIf(!hasAmtool)("alertmanager.yml is a valid configuration with a webhook receiver", () => {
+    const { status, output } = run("amtool", ["check-config", "monitoring/alertmanager.yml"]);
+    expect(status, output).toBe(0);
+    expect(readFileSync(join(MONITORING, "alertmanager.yml"), "utf8")).toMatch(
+      /webhook_configs:\n\s+- url: http/,
+    );
+  });
+
+  it("is where prometheus.yml sends alerts: the compose service and its port", () => {
+    const config = readFileSync(join(MONITORING, "prometheus.yml"), "utf8");
+    expect(config).toMatch(
+      /\nalerting:\n\s+alertmanagers:\n[\s\S]*targets: \["alertmanager:9093"\]/,
+    );
+    const compose = readFileSync(join(REPO_ROOT, "docker-compose.yml"), "utf8");
+    expect(compose).toMatch(
+      /\n {2}alertmanager:\n[\s\S]*?alertmanager\.yml:\/etc\/alertmanager\/alertmanager\.yml/,
+    );
+  });
+});
+
 describe("alert rules", () => {
   const rules = alertRules();
 
-  it("are the six the service needs", () => {
+  it("are the twelve the service needs", () => {
     expect(rules.map((rule) => rule.name)).toEqual([
       "VisionClassifyTargetDown",
       "VisionClassifyHighFallbackRate",
       "VisionClassifyClipLatencyHigh",
-      "VisionClassifyClipQueueSaturated",
+      "VisionClassifyQueueSaturated",
       "VisionClassifyCnnConfidenceCollapse",
       "VisionClassifyAccuracyDeltaNegative",
+      "VisionClassifyHighErrorRate",
+      "VisionClassifyHttpLatencyHigh",
+      "VisionClassifyOverloaded",
+      "VisionClassifyRequestsRejected",
+      "VisionClassifyRedisDown",
+      "VisionClassifyMemoryGrowth",
     ]);
   });
 
-  it("each have a severity, a summary, a description and a runbook with its own section", () => {
-    const readme = readFileSync(join(MONITORING, "README.md"), "utf8").toLowerCase();
+  it("each have a severity, a summary, a description and a runbook_url to its own section", () => {
+    const runbook = readFileSync(join(REPO_ROOT, "docs/runbook.md"), "utf8");
+    const sections = new Set(
+      [...runbook.matchAll(/^## (\w+)$/gm)].map(([, heading]) => heading?.toLowerCase()),
+    );
     for (const { name, block } of rules) {
       expect(block, name).toMatch(/severity: (critical|warning|info)\n/);
-      for (const field of ["summary", "description", "runbook"]) {
-        expect(block, `${name} ${field}`).toMatch(new RegExp(`\\n\\s+${field}: "[^"]+"`));
+      for (const field of ["summary", "description"]) {
+        expect(block, `${name} ${field}`).toMatch(new RegExp(`\\n\\s+${field}: (".+"|'.+')\\n`));
       }
-      expect(block, name).toContain(`monitoring/README.md#${name.toLowerCase()}:`);
-      expect(readme, `README section for ${name}`).toContain(`### ${name.toLowerCase()}`);
+      expect(block, name).not.toMatch(/\n\s+runbook:/);
+      const url = /\n\s+runbook_url: "([^"]+)"/.exec(block)?.[1];
+      expect(url, name).toBe(`docs/runbook.md#${name.toLowerCase()}`);
+      expect(sections.has(name.toLowerCase()), `docs/runbook.md section for ${name}`).toBe(true);
     }
   });
 
@@ -129,6 +163,23 @@ describe("alert rules", () => {
     );
     expect(rules.every(({ expr }) => expr.length > 0)).toBe(true);
     expect(unknown).toEqual([]);
+  });
+
+  it("together with the dashboards, read every metric the service exports", () => {
+    const exported: string[] = Object.values(JSON.parse(readFileSync(METRIC_NAMES_JSON, "utf8")));
+    const dashboards = join(REPO_ROOT, "dashboards/rendered");
+    const read = new Set(
+      [
+        ...rules.map(({ expr }) => expr),
+        ...readdirSync(dashboards)
+          .filter((file) => file.endsWith(".json"))
+          .flatMap((file) => dashboardQueries(join(dashboards, file)).map(({ expr }) => expr)),
+      ]
+        .flatMap(metricNamesIn)
+        .map((metric) => metric.replace(/_(bucket|sum|count)$/, "")),
+    );
+    expect(exported.length).toBeGreaterThan(30);
+    expect(exported.filter((name) => !read.has(name))).toEqual([]);
   });
 
   it("name the job that prometheus.yml scrapes and the dashboard selects", () => {

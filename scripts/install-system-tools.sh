@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the tests use, when they are missing:
-# prometheus (promtool and a real Prometheus), jsonnet (renders the dashboard),
+# prometheus (promtool and a real Prometheus), prometheus-alertmanager (the alerting test's
+# Alertmanager, and amtool), jsonnet (renders the dashboard),
 # docker-compose (validates the stack without an engine), python3-onnx (runs the quantizer),
 # redis-server (the shared cache and feedback store replicas use; tests start their own),
 # chromium and a font (the browser tests of the demo page and GraphiQL, driven by playwright-core),
 # dataset-fashion-mnist (the embedded pack's calibration gate on the 10,000 test images).
 set -euo pipefail
-packages=(prometheus jsonnet docker-compose python3-onnx redis-server chromium fonts-dejavu-core dataset-fashion-mnist)
+packages=(prometheus prometheus-alertmanager jsonnet docker-compose python3-onnx redis-server chromium fonts-dejavu-core dataset-fashion-mnist)
 needed=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "ok installed" || needed+=("$package")

@@ -3,6 +3,7 @@ import { createFetch } from "@whatwg-node/fetch";
 import { createYoga, useReadinessCheck } from "graphql-yoga";
 import type { GraphQLContext } from "../schema/context.ts";
 import { schema } from "../schema/index.ts";
+import { SHIPPED_OPERATION_NAMES } from "../schema/operation-names.ts";
 import { createApiKeyGuard } from "./auth/use-api-keys.ts";
 import { useDemoPage } from "./demo/use-demo-page.ts";
 import { useCsrfPrevention } from "./guards/csrf.ts";
@@ -18,6 +19,7 @@ import { createGraphiQLRenderer, graphiqlOptions } from "./http/graphiql.ts";
 import { useRequestErrorCodes } from "./http/request-error-codes.ts";
 import { createImageLoaders } from "./pipeline/image-loader.ts";
 import type { ServiceRuntime } from "./runtime/service-runtime.ts";
+import { graphqlRequestMetrics } from "./telemetry/graphql-metrics.ts";
 import { useTraceContext } from "./telemetry/tracing-context.ts";
 
 /**
@@ -76,21 +78,12 @@ export function createApp(runtime: ServiceRuntime, options: { now?: () => number
       usePrometheus({
         registry: runtime.metrics.registry,
         endpoint: "/metrics",
-        // Only what the dashboard reads; the plugin enables the rest unless told not to.
-        metrics: {
-          graphql_yoga_http_duration: true,
-          graphql_envelop_request: true,
-          graphql_envelop_request_duration: true,
-          graphql_envelop_error_result: true,
-          graphql_envelop_phase_execute: true,
-          graphql_envelop_phase_parse: false,
-          graphql_envelop_phase_validate: false,
-          graphql_envelop_phase_context: false,
-          graphql_envelop_phase_subscribe: false,
-          graphql_envelop_request_time_summary: false,
-          graphql_envelop_schema_change: false,
-          graphql_envelop_deprecated_field: false,
-        },
+        // Only what the dashboard reads, with bounded labels: operation names a client made up
+        // are pooled, so they cannot add series.
+        metrics: graphqlRequestMetrics(runtime.metrics.registry, [
+          ...SHIPPED_OPERATION_NAMES,
+          ...runtime.config.metrics.operationNames,
+        ]),
         // No url label: every distinct URL (ports, query strings) would be its own series.
         labels: { method: true, statusCode: true, url: false },
       }),

@@ -77,6 +77,14 @@ local thresholdAt(panel, value, lowIsBad=false) =
     + bar.options.withOrientation('horizontal')
     + bar.options.withDisplayMode('basic'),
 
+  // One row per series, one column per label (instant queries with format "table").
+  table(title, description, targets, unit='short', width=12, height=8)::
+    local table = g.panel.table;
+    common(table, title, description, targets, unit, width, height)
+    + table.queryOptions.withTransformations([
+      { id: 'organize', options: { excludeByName: { Time: true, Value: true } } },
+    ]),
+
   // Prometheus histogram buckets drawn as they are (no re-bucketing in the browser).
   heatmap(title, description, targets, unit='short', width=16, height=8)::
     local hm = g.panel.heatmap;

@@ -234,6 +234,7 @@ def main():
     samples = pack_files.write_samples(P("samples"), test_u8, test_y, labels)
     manifest = {
         "name": "fashion-mnist",
+        "version": "1.0.0",
         "description": "Fashion-MNIST (28x28 greyscale clothing, 10 classes) pack trained for this project: a small "
                        "CNN classifier plus a small CLIP-style two-tower model (a tiny causal transformer over the "
                        "pack's own CLIP-format BPE vocabulary as text tower, trained contrastively from scratch; a "

@@ -496,7 +496,7 @@ def main():
 
     manifest = {
         "name": "imagenet",
-        "version": 1,
+        "version": "1.0.0",
         "description": (
             "ImageNet-1k pack with two independent real pretrained models: MobileNetV2 int8 "
             "(ONNX Model Zoo) as the CNN, and a CLIP-style two-tower second opinion whose image "
@@ -504,10 +504,10 @@ def main():
             "text tower over the full CLIP BPE vocabulary trained to point each class prompt at "
             "ShuffleNet's classifier. Not OpenAI CLIP. See README.md."),
         "labels": "labels.json",
-        "cnn": {"model": "cnn/model_int8.onnx", "input": "input", "output": "output",
+        "cnn": {"model": "cnn/model_int8.onnx", "precision": "int8", "input": "input", "output": "output",
                 "output_kind": "logits", "preprocess": "cnn/preprocessor_config.json"},
         "clip": {
-            "vision": {"model": "clip/vision_model_int8.onnx", "input": "input", "output": "image_embeds"},
+            "vision": {"model": "clip/vision_model_int8.onnx", "precision": "int8", "input": "input", "output": "image_embeds"},
             "text": {"model": "clip/text_model.onnx", "input": "input_ids", "output": "text_embeds",
                      "precisions": {"fp32": "clip/text_model.onnx", "int8": "clip/text_model_int8.onnx"},
                      "context_length": CONTEXT, "needs_attention_mask": False},

@@ -115,7 +115,7 @@ const summary = {
 };
 // How CLIP's batcher spent the run: batch sizes and compute per batch, from /metrics' histograms.
 const metricsText = await runtime.metrics.registry.metrics();
-const sample = (name: string) => sampleValue(metricsText, name, { model: "clip_vision" }) ?? 0;
+const sample = (name: string) => sampleValue(metricsText, name, { role: "clip_vision" }) ?? 0;
 const batches = sample("inference_batch_size_count");
 const computeSeconds = sample("inference_compute_seconds_sum");
 const clipBatches = {

@@ -45,6 +45,14 @@ const configSchema = z.object({
      */
     corsOrigins: variable("CORS_ORIGINS", corsOrigins()),
   }),
+  metrics: z.object({
+    /**
+     * Operation names kept as a label on the GraphQL request metrics, comma-separated, beside
+     * the operations the repository ships (About, Classify, ClassifyBatch, SubmitFeedback).
+     * Default none: every other name is counted as "other", so clients cannot add series.
+     */
+    operationNames: variable("METRICS_OPERATION_NAMES", commaList()),
+  }),
   graphql: z.object({
     /** Answer schema introspection (and "did you mean" hints). Default true; set false in production. */
     introspection: variable("INTROSPECTION", flag(true)),

@@ -4,6 +4,7 @@ import { availableParallelism } from "node:os";
 import { basename, dirname, join } from "node:path";
 import { argMax, matVec } from "../math/vector-math.ts";
 import type { ModelPack } from "../packs/load-pack.ts";
+import { filePrecision } from "../packs/model-precision.ts";
 import { inspectImage } from "../preprocess/decode-image.ts";
 import { preprocessImage } from "../preprocess/preprocess-image.ts";
 import { loadPreprocessorConfig } from "../preprocess/preprocessor-config.ts";
@@ -96,6 +97,7 @@ export async function measureVariant(
   const top1 = await top1For(pack, role);
   const variants = candidateVariants({
     model: t.model,
+    modelPrecision: await filePrecision(t, t.model, (f) => pack.file(f)),
     precisions: t.precisions,
     threadCounts: threadLayouts(context),
     cpuHasVnni: found.cpu.vnni,
@@ -191,11 +193,18 @@ export async function resolveVariant(
   const t = tower(pack, role);
   if (!t) return null;
   const stored = await storedVariant(pack, role, context);
-  if (stored) return { ...stored.chosen, source: "measured" };
+  // Precision is read again from the pack: a choice stored before precisions were read from it
+  // labelled an int8 default file fp32.
+  const precisionOf = (file: string) => filePrecision(t, file, (f) => pack.file(f));
+  if (stored) {
+    const chosen = stored.chosen;
+    return { ...chosen, precision: await precisionOf(chosen.file), source: "measured" };
+  }
   const asked = context.precision ? t.precisions[context.precision] : undefined;
+  const file = asked ?? t.model;
   return {
-    precision: asked && context.precision ? context.precision : "fp32",
-    file: asked ?? t.model,
+    precision: await precisionOf(file),
+    file,
     threads: context.configuredThreads,
     exactInt8: true,
     source: "configured",

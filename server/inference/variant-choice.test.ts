@@ -82,6 +82,7 @@ describe("the variants worth timing", () => {
   it("times every file on every thread count, int8 with the exact kernels without VNNI", () => {
     const variants = candidateVariants({
       model: "vision.onnx",
+      modelPrecision: "fp32",
       precisions: { int8: "vision_int8.onnx" },
       threadCounts: [2, 1, 2],
       cpuHasVnni: false,
@@ -97,6 +98,7 @@ describe("the variants worth timing", () => {
   it("leaves int8 on its own kernels where the CPU has VNNI", () => {
     const variants = candidateVariants({
       model: "m.onnx",
+      modelPrecision: "fp32",
       precisions: { int8: "m8.onnx" },
       threadCounts: [4],
       cpuHasVnni: true,
@@ -104,9 +106,23 @@ describe("the variants worth timing", () => {
     expect(variants.find((v) => v.precision === "int8")?.exactInt8).toBe(false);
   });
 
+  it("labels an int8 default file int8, with the exact kernels without VNNI", () => {
+    const variants = candidateVariants({
+      model: "cnn/model_int8.onnx",
+      modelPrecision: "int8",
+      precisions: {},
+      threadCounts: [1],
+      cpuHasVnni: false,
+    });
+    expect(variants).toEqual([
+      { precision: "int8", file: "cnn/model_int8.onnx", threads: 1, exactInt8: true },
+    ]);
+  });
+
   it("times a file listed as its own fp32 precision once", () => {
     const variants = candidateVariants({
       model: "m.onnx",
+      modelPrecision: "fp32",
       precisions: { fp32: "m.onnx" },
       threadCounts: [1],
       cpuHasVnni: false,

@@ -4,7 +4,9 @@
  * them), so the rule is testable without models or a clock.
  */
 
-export type Precision = "fp32" | "int8" | "fp16";
+import type { Precision } from "../packs/manifest.ts";
+
+export type { Precision };
 
 /** One way of running a model: which of the pack's files, on how many threads. */
 export interface Variant {
@@ -94,19 +96,21 @@ export function chooseVariant(
 }
 
 /**
- * The variants worth timing: every file of the model (its default file is the fp32
- * reference) on each thread count. int8 runs with the exact u8×u8 kernels only where the CPU
+ * The variants worth timing: every file of the model on each thread count (the trials
+ * compare them with the fp32 file, or the default file when there is none). int8 runs with the exact u8×u8 kernels only where the CPU
  * needs them (no VNNI); with VNNI its own kernels are exact, and the agreement check confirms.
  * The flag does nothing to float models, so they run without it.
  */
 export function candidateVariants(options: {
-  /** The default file, taken as fp32 (the reference). */
+  /** The default file. */
   model: string;
+  /** The default file's precision (from the pack, or its graph). */
+  modelPrecision: Precision;
   precisions: Partial<Record<Precision, string>>;
   threadCounts: readonly number[];
   cpuHasVnni: boolean;
 }): Variant[] {
-  const files = new Map<string, Precision>([[options.model, "fp32"]]);
+  const files = new Map<string, Precision>([[options.model, options.modelPrecision]]);
   for (const [precision, file] of Object.entries(options.precisions) as [Precision, string][]) {
     if (!files.has(file)) files.set(file, precision);
   }

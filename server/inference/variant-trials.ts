@@ -7,7 +7,10 @@ export interface TrialOptions {
   resolve(file: string): string;
   input: string;
   output: string;
-  /** The variants to run; the first fp32 one is the reference the others are compared with. */
+  /**
+   * The variants to run; the first fp32 one is the reference the others are compared with, or
+   * the first variant (the default file) when the model has no fp32 file.
+   */
   variants: readonly Variant[];
   /** Preprocessed CHW images of `height` × `width`: the pack's samples or synthetic ones. */
   samples: readonly Float32Array[];
@@ -29,8 +32,8 @@ export interface TrialOptions {
  */
 export async function runVariantTrials(options: TrialOptions): Promise<VariantTrial[]> {
   const { variants, samples, height, width, batch = 8, timedCalls = 3 } = options;
-  const reference = variants.find((v) => v.precision === "fp32");
-  if (!reference) throw new Error("no fp32 variant to compare with");
+  const reference = variants.find((v) => v.precision === "fp32") ?? variants[0];
+  if (!reference) throw new Error("no variant to run");
   if (samples.length === 0) throw new Error("no sample images");
   const timedBatch = Array.from(
     { length: batch },

@@ -43,6 +43,27 @@ describe("loadPack", () => {
     }
   });
 
+  it("reads the pack's version, and refuses a malformed one naming the file and field", async () => {
+    expect((await loadPack("fashion-mnist")).manifest.version).toBe("1.0.0");
+    expect((await loadPack("imagenet")).manifest.version).toBe("1.0.0");
+    for (const version of [1, "1.0", "v1.0.0", "01.0.0", ""]) {
+      const copy = await copyPack(EMBEDDED, (m) => {
+        m.version = version;
+      });
+      try {
+        const error = await loadPack(copy.dir).catch((e: Error) => e);
+        expect(error, String(version)).toBeInstanceOf(Error);
+        const message = (error as Error).message;
+        expect(message).toContain(join(copy.dir, "pack.json"));
+        expect(message).toMatch(
+          /\n {2}version: must be a (string|semantic version) such as "1\.0\.0"/,
+        );
+      } finally {
+        await copy.remove();
+      }
+    }
+  });
+
   it("refuses a calibration that is malformed or out of range, naming the field", async () => {
     const copy = await copyPack(EMBEDDED, (m) => {
       m.calibration = {

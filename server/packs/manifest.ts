@@ -1,13 +1,32 @@
 import { z } from "zod";
 
+const precision = z.enum(["fp32", "int8", "fp16"]);
+export type Precision = z.infer<typeof precision>;
+
 /** One ONNX model inside a pack: the file and the tensor names the server feeds and fetches. */
 const tensorModel = z.object({
   model: z.string().min(1),
   input: z.string().min(1),
   output: z.string().min(1),
+  /**
+   * Precision of `model`. Absent: read from the graph (quantized operators mean int8, else
+   * fp32), so an int8 default file is never reported as fp32.
+   */
+  precision: precision.optional(),
   /** Other files of the same model by precision (e.g. an int8 export); `model` is the default. */
-  precisions: z.partialRecord(z.enum(["fp32", "int8", "fp16"]), z.string().min(1)).optional(),
+  precisions: z.partialRecord(precision, z.string().min(1)).optional(),
 });
+
+/**
+ * A release of a pack: semantic versioning (`1.2.0`, `2.0.0-rc.1`), so dashboards and alerts
+ * can tell two builds of the same pack apart (`model_info{version}`).
+ */
+export const packVersion = z
+  .string({ error: 'must be a string such as "1.0.0"' })
+  .regex(
+    /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$/,
+    'must be a semantic version such as "1.0.0"',
+  );
 
 /**
  * The `pack.json` manifest. Every path is relative to the pack folder.
@@ -15,6 +34,8 @@ const tensorModel = z.object({
  */
 export const packManifestSchema = z.object({
   name: z.string().min(1),
+  /** Absent in older packs: reported as "unversioned". */
+  version: packVersion.optional(),
   description: z.string().default(""),
   labels: z.string().min(1),
   cnn: tensorModel.extend({

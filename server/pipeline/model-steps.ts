@@ -80,13 +80,14 @@ export function createModelSteps({
       maxWaitMs: batching.maxWaitMs,
       maxQueue,
       onBatch: (stats) => {
-        metrics.batchSize.observe({ model }, stats.size);
-        metrics.compute.observe({ model }, stats.computeMs / 1000);
-        for (const wait of stats.queueWaitMs) metrics.queueWait.observe({ model }, wait / 1000);
+        metrics.batchSize.observe({ role: model }, stats.size);
+        metrics.compute.observe({ role: model }, stats.computeMs / 1000);
+        for (const wait of stats.queueWaitMs)
+          metrics.queueWait.observe({ role: model }, wait / 1000);
         for (const watch of batchWatchers) watch(model, stats);
       },
       onReject: (rejection: Rejection) =>
-        metrics.batchAdmissionRejections.inc({ model, reason: rejection.reason }),
+        metrics.batchAdmissionRejections.inc({ role: model, reason: rejection.reason }),
       ...(onOverrun ? { onOverrun } : {}),
     });
   /** Calls `watch` after every batch any model runs, until the returned function is called. */
@@ -97,6 +98,7 @@ export function createModelSteps({
 
   const cnn = batched("cnn", "cnn.batch", runners.cnn, batching.cnnQueueMax);
   metrics.sources.queueLengths = () => ({ cnn: cnn.queueLength });
+  metrics.sources.queueCapacities = () => ({ cnn: batching.cnnQueueMax });
   if (!runners.clipVision) {
     return {
       cnn,
@@ -140,6 +142,11 @@ export function createModelSteps({
     cnn: cnn.queueLength,
     clip_vision: clipVision.queueLength,
   });
+  metrics.sources.queueCapacities = () => ({
+    cnn: batching.cnnQueueMax,
+    clip_vision: batching.clipQueueMax,
+  });
   metrics.sources.cacheBytes = () => ({ image_embedding: embeddingCache.bytes });
+  metrics.sources.breakerStates = () => ({ clip_vision: breaker.state });
   return { cnn, clipVision, embedImage, embeddingCache, breaker, watchBatches };
 }

@@ -19,6 +19,7 @@ import { createResultCache, parseCachedAnswer } from "../pipeline/result-cache.t
 import { createRedisConnection, type RedisConnection } from "../redis/redis-connection.ts";
 import { createMetrics, type Metrics } from "../telemetry/metrics.ts";
 import { type CnnPriority, chooseCnnPriority } from "./cpu-priority.ts";
+import { recordModels } from "./model-metrics.ts";
 import type { ServiceRuntime } from "./service-runtime.ts";
 import { type WarmUpReport, warmUp } from "./warm-up.ts";
 
@@ -174,17 +175,7 @@ async function build(
   // Counters start at zero for clients: the warm-up images are not traffic.
   metrics.registry.resetMetrics();
   metrics.warmUp.set(report.seconds);
-  for (const model of [models.cnn.model, clip?.vision.model, clip?.text.model]) {
-    if (model)
-      metrics.modelLoad.set({ model: model.path.slice(pack.dir.length + 1) }, model.loadSeconds);
-  }
-  for (const [role, variant] of Object.entries(models.variants)) {
-    if (variant) {
-      const { precision, threads, source } = variant;
-      const label = role === "clipVision" ? "clip_vision" : role;
-      metrics.modelVariant.set({ role: label, precision, threads, source }, 1);
-    }
-  }
+  await recordModels(metrics, models);
   metrics.sources.accuracyDelta = async () => (await window.read()).delta;
   metrics.sources.modelThreads = () => ({
     cnn: models.cnn.model.threadIds(),

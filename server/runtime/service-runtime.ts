@@ -29,7 +29,7 @@ export interface ServedModels {
  * lets the HTTP edge be tested without opening a model.
  */
 export interface ServiceRuntime {
-  readonly config: Pick<Config, "limits" | "http" | "graphql" | "auth">;
+  readonly config: Pick<Config, "limits" | "http" | "graphql" | "auth" | "metrics">;
   readonly models: ServedModels;
   readonly classifier: Pick<Classifier, "classifyImages" | "embeddings">;
   readonly metrics: Metrics;

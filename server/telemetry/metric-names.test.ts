@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { dashboardQueries } from "../../dashboards/dashboard-queries.ts";
 import { METRIC_NAMES_JSON, renderMetricNames } from "../../dashboards/generate-metric-names.ts";
 import { metricNamesIn } from "../testing/prometheus.ts";
 import { REPO_ROOT } from "../testing/shared-data.ts";
@@ -48,32 +49,18 @@ describe("the dashboard jsonnet", () => {
     expect(rendered).not.toEqual([]);
     const unknown = rendered.flatMap((file) =>
       dashboardQueries(join(DASHBOARDS, "rendered", file))
-        .flatMap(metricNamesIn)
+        .flatMap(({ expr }) => metricNamesIn(expr))
         .filter((name) => !known.has(baseName(name)))
         .map((name) => `${file}: ${name}`),
     );
     expect(unknown).toEqual([]);
   });
+
+  it("renders descriptions without float artefacts such as 0.40000000000000002", () => {
+    const rendered = readFileSync(join(DASHBOARDS, "rendered/vision-classify.json"), "utf8");
+    expect(rendered.match(/\d\.\d*(0{6,}|9{6,})\d/g) ?? []).toEqual([]);
+  });
 });
-
-interface Panel {
-  targets?: { expr?: string }[];
-  panels?: Panel[];
-}
-
-/** The PromQL of a rendered dashboard: panel targets and the selectors of label_values(). */
-function dashboardQueries(path: string): string[] {
-  const dashboard = JSON.parse(readFileSync(path, "utf8")) as {
-    panels: Panel[];
-    templating?: { list: { type: string; query?: string }[] };
-  };
-  const panels = dashboard.panels.flatMap((panel) => [panel, ...(panel.panels ?? [])]);
-  const targets = panels.flatMap((panel) => (panel.targets ?? []).map((t) => t.expr ?? ""));
-  const variables = (dashboard.templating?.list ?? [])
-    .filter((variable) => variable.type === "query")
-    .map((variable) => /^label_values\((.+), \w+\)$/.exec(variable.query ?? "")?.[1] ?? "");
-  return [...targets, ...variables].filter((query) => query !== "");
-}
 
 describe("metricNamesIn", () => {
   it("finds the metrics of an expression and nothing else", () => {

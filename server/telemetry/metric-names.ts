@@ -15,15 +15,17 @@ export const METRICS = {
   feedback: "feedback_total",
   /** Answers where CLIP was wanted but the CNN answered alone, by cause. */
   clipFallbacks: "vlm_fallbacks_total",
-  /** Images per model call (histogram), by model. */
+  /** Images per model call (histogram), by role (cnn, clip_vision). */
   batchSize: "inference_batch_size",
-  /** Time an item waited in a batcher queue (histogram), by model. */
+  /** Time an item waited in a batcher queue (histogram), by role. */
   queueWait: "inference_queue_wait_seconds",
-  /** Time one batched model call took (histogram), by model. */
+  /** Time one batched model call took (histogram), by role. */
   compute: "inference_compute_seconds",
-  /** Items waiting in a batcher queue (gauge), by model. */
+  /** Items waiting in a batcher queue (gauge), by role. */
   queueLength: "inference_queue_length",
-  /** Items a batcher refused before compute, by model and reason (queue_full, deadline): load, not faults. */
+  /** Most items a batcher queue holds before refusing (gauge), by role: CNN_QUEUE_MAX, VLM_QUEUE_MAX. */
+  queueCapacity: "inference_queue_capacity",
+  /** Items a batcher refused before compute, by role and reason (queue_full, deadline): load, not faults. */
   batchAdmissionRejections: "batch_admission_rejections_total",
   /** Cache lookups by cache, result (hit, miss) and level that answered (memory, redis; none for a miss). */
   cacheLookups: "cache_lookups_total",
@@ -39,8 +41,15 @@ export const METRICS = {
   images: "images_classified_total",
   /** Final answers by label. */
   predictions: "predictions_total",
-  /** Model load time at start (gauge), by model. */
+  /** Model load time at start (gauge), by role (cnn, clip_vision, clip_text); model_info names the file. */
   modelLoad: "model_load_seconds",
+  /**
+   * 1 for each loaded model (gauge), by pack, version (pack.json's), role, file, sha256 of the
+   * file and precision: joins any per-role series to the exact file, and changes on a deploy.
+   */
+  modelInfo: "model_info",
+  /** Circuit breaker state (gauge), by role and state (closed, open, half-open): 1 for the current state, 0 for the others. */
+  breakerState: "circuit_breaker_state",
   /** 1 for each model's running variant (gauge), by role, precision and threads; source says measured or configured. */
   modelVariant: "model_variant_info",
   /** Warm-up time at start: every batch size through each batched model, then one request (gauge). */

@@ -1,7 +1,7 @@
 /**
  * The value of a sample in Prometheus' text exposition format (what /metrics serves): the first
  * line of metric `name` whose labels include every one of `labels`, e.g.
- * `process_resident_memory_bytes 52428800` or `inference_batch_size_count{model="cnn"} 12`;
+ * `process_resident_memory_bytes 52428800` or `inference_batch_size_count{role="cnn"} 12`;
  * null when there is none.
  */
 export function sampleValue(
@@ -21,4 +21,15 @@ export function sampleValue(
     }
   }
   return null;
+}
+
+/**
+ * Every series of an exposition, as `name{labels}` (each sample line but its value): how many
+ * series a scrape holds, and which, e.g. to show that some input adds none.
+ */
+export function seriesIn(exposition: string): string[] {
+  return exposition
+    .split("\n")
+    .filter((line) => line !== "" && !line.startsWith("#"))
+    .map((line) => line.slice(0, line.lastIndexOf(" ")));
 }

@@ -1,5 +1,10 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, type Registry } from "prom-client";
 import { METRICS } from "./metric-names.ts";
+
+/** A circuit breaker's states, as the load-control breaker names them (the gauge's `state`). */
+export const BREAKER_STATES = ["closed", "open", "half-open"] as const;
+type CircuitState = (typeof BREAKER_STATES)[number];
+
 import { createThreadCpuReader } from "./thread-cpu.ts";
 
 // Latency buckets from 1 ms to 5 s: CNN calls take milliseconds, CLIP calls tens to hundreds.
@@ -9,8 +14,9 @@ const BATCH = [1, 2, 4, 8, 16, 32];
 
 /**
  * The service's instruments, registered on the registry passed in (tests use a fresh one).
- * Names come from METRICS; labels are kept low-cardinality (reasons, causes, models, labels
- * of the pack — never ids or user-supplied text).
+ * Names come from METRICS; labels are kept low-cardinality (reasons, causes, model roles, labels
+ * of the pack — never ids or user-supplied text). A label means one thing everywhere: `role` is
+ * the model's job (cnn, clip_vision, clip_text) and `model_info` maps it to its file.
  */
 export function createMetrics(registry: Registry) {
   const registers = [registry];
@@ -18,12 +24,16 @@ export function createMetrics(registry: Registry) {
   /** Read at scrape time, so gauges show the state now, not at the last event. */
   const sources = {
     queueLengths: (): Record<string, number> => ({}),
+    /** Each batcher queue's maximum, by role (constant once the pipeline is built). */
+    queueCapacities: (): Record<string, number> => ({}),
     cacheBytes: (): Record<string, number> => ({}),
     /** The accuracy window now: fleet-wide ones live in Redis, so this may ask it. */
     accuracyDelta: async (): Promise<number | null> => null,
     /** Whether Redis is connected; null when none is configured. */
     redisConnected: (): boolean | null => null,
     decodes: () => ({ active: 0, waiting: 0 }),
+    /** Each circuit breaker's state now, by the role of the model it guards. */
+    breakerStates: (): Record<string, CircuitState> => ({}),
     /** Each model's OS threads now, so the CPU split can name them. */
     modelThreads: (): Record<string, readonly number[]> => ({}),
   };
@@ -76,37 +86,46 @@ export function createMetrics(registry: Registry) {
     batchSize: new Histogram({
       name: METRICS.batchSize,
       help: "Images per model call.",
-      labelNames: ["model"],
+      labelNames: ["role"],
       buckets: BATCH,
       registers,
     }),
     queueWait: new Histogram({
       name: METRICS.queueWait,
       help: "Time waiting for a batch slot.",
-      labelNames: ["model"],
+      labelNames: ["role"],
       buckets: SECONDS,
       registers,
     }),
     compute: new Histogram({
       name: METRICS.compute,
       help: "Time of one batched model call.",
-      labelNames: ["model"],
+      labelNames: ["role"],
       buckets: SECONDS,
       registers,
     }),
     batchAdmissionRejections: new Counter({
       name: METRICS.batchAdmissionRejections,
       help: "Items a batcher refused before compute, by reason (queue_full, deadline).",
-      labelNames: ["model", "reason"],
+      labelNames: ["role", "reason"],
       registers,
     }),
     queueLength: new Gauge({
       name: METRICS.queueLength,
       help: "Items waiting in a batcher queue.",
-      labelNames: ["model"],
+      labelNames: ["role"],
       registers,
       collect() {
-        setAll(this, "model", sources.queueLengths());
+        setAll(this, "role", sources.queueLengths());
+      },
+    }),
+    queueCapacity: new Gauge({
+      name: METRICS.queueCapacity,
+      help: "Most items a batcher queue holds before refusing.",
+      labelNames: ["role"],
+      registers,
+      collect() {
+        setAll(this, "role", sources.queueCapacities());
       },
     }),
     cacheLookups: new Counter({
@@ -171,8 +190,25 @@ export function createMetrics(registry: Registry) {
     modelLoad: new Gauge({
       name: METRICS.modelLoad,
       help: "Model load time at start.",
-      labelNames: ["model"],
+      labelNames: ["role"],
       registers,
+    }),
+    modelInfo: new Gauge({
+      name: METRICS.modelInfo,
+      help: "Each loaded model (value 1): pack, pack version, role, file, file sha256, precision.",
+      labelNames: ["pack", "version", "role", "file", "sha256", "precision"],
+      registers,
+    }),
+    breakerState: new Gauge({
+      name: METRICS.breakerState,
+      help: "Circuit breaker state by role: 1 for the current state, 0 for the others.",
+      labelNames: ["role", "state"],
+      registers,
+      collect() {
+        for (const [role, current] of Object.entries(sources.breakerStates())) {
+          for (const state of BREAKER_STATES) this.set({ role, state }, state === current ? 1 : 0);
+        }
+      },
     }),
     modelVariant: new Gauge({
       name: METRICS.modelVariant,

@@ -24,6 +24,10 @@ export interface PrometheusOptions {
   scrapeIntervalSeconds?: number;
   /** How long to wait for readiness and the first successful scrape; default 30 s. */
   startTimeoutMs?: number;
+  /** Rule files (absolute paths) to evaluate, e.g. monitoring/rules/*.yml; default none. */
+  ruleFiles?: readonly string[];
+  /** `host:port` of an Alertmanager to send firing alerts to; default none. */
+  alertmanager?: string;
 }
 
 export interface RunningPrometheus {
@@ -60,6 +64,16 @@ export async function startPrometheus(options: PrometheusOptions): Promise<Runni
       `  scrape_interval: ${scrapeIntervalSeconds}s`,
       `  scrape_timeout: ${scrapeIntervalSeconds}s`,
       `  evaluation_interval: ${scrapeIntervalSeconds}s`,
+      ...(options.ruleFiles?.length
+        ? ["rule_files:", ...options.ruleFiles.map((file) => `  - ${JSON.stringify(file)}`)]
+        : []),
+      ...(options.alertmanager
+        ? [
+            "alerting:",
+            "  alertmanagers:",
+            `    - static_configs: [{ targets: [${JSON.stringify(options.alertmanager)}] }]`,
+          ]
+        : []),
       "scrape_configs:",
       `  - job_name: ${JSON.stringify(job)}`,
       "    metrics_path: /metrics",
@@ -173,19 +187,23 @@ export async function startPrometheus(options: PrometheusOptions): Promise<Runni
   return { url, query, queryRange, labelValues, waitForScrapes, stop };
 }
 
-async function waitUntil(
+/**
+ * Polls `done` until it holds; fails with the server's log when the child exits first or the
+ * time runs out. Shared by the test servers of the monitoring stack (Prometheus, Alertmanager).
+ */
+export async function waitUntil(
   timeoutMs: number,
   child: ChildProcess,
   log: () => string,
   done: () => Promise<boolean>,
+  name = "prometheus",
 ) {
   const deadline = Date.now() + timeoutMs;
   while (!(await done())) {
     if (child.exitCode !== null || child.signalCode !== null) {
-      throw new Error(`prometheus exited (${child.exitCode ?? child.signalCode}):\n${log()}`);
+      throw new Error(`${name} exited (${child.exitCode ?? child.signalCode}):\n${log()}`);
     }
-    if (Date.now() > deadline)
-      throw new Error(`prometheus not ready in ${timeoutMs} ms:\n${log()}`);
+    if (Date.now() > deadline) throw new Error(`${name} not ready in ${timeoutMs} ms:\n${log()}`);
     await sleep(200);
   }
 }
