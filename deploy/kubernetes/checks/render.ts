@@ -26,3 +26,20 @@ export function renderKustomization(dir: string): KubeObject[] {
     return document.toJS() as KubeObject;
   });
 }
+
+/** "Kind/name: field.path: what is wrong". */
+export type Problem = string;
+export const problem = (object: KubeObject, field: string, message: string): Problem =>
+  `${objectName(object)}: ${field}: ${message}`;
+
+/** Whether a label selector (non-empty) selects these labels. */
+export const matches = (
+  selector: Record<string, string> | undefined,
+  labels: Record<string, string> = {},
+) =>
+  selector !== undefined &&
+  Object.keys(selector).length > 0 &&
+  Object.entries(selector).every(([key, value]) => labels[key] === value);
+
+export const podLabels = (deployment: KubeObject): Record<string, string> =>
+  deployment.spec?.template?.metadata?.labels ?? {};
