@@ -38,6 +38,8 @@ if (!hasHaproxy)
 // Long enough for two restarts on a busy 2-core machine (a replacement took 17-32 s there).
 const RATE = 10;
 const DURATION_S = 90;
+/** Load before the first replica is taken out. */
+const ROLL_AFTER_MS = 3000;
 /** Shorter than the manifests' 5 s: haproxy stops sending to a drained server at once. */
 const PRE_STOP_MS = 1000;
 const SUBMIT = `mutation Feedback($id: ID!, $label: String!) {
@@ -135,7 +137,7 @@ describe.skipIf(!hasRedisServer || !hasHaproxy)("a rolling update behind a load 
       (error: Error) => error.message,
     );
 
-    await sleep(3000);
+    await sleep(ROLL_AFTER_MS);
     const roll: { replica: string; stopMs: number; startMs: number }[] = [];
     for (const i of [0, 1]) {
       const name = `r${i}`;
@@ -162,7 +164,7 @@ describe.skipIf(!hasRedisServer || !hasHaproxy)("a rolling update behind a load 
     console.log(
       [
         `rolling update (${cpus()[0]?.model}, ${cpus().length} cores), ${RATE} req/s for ${DURATION_S} s through haproxy:`,
-        `  roll from 3.0 s to ${rollEndedS.toFixed(1)} s: ${roll.map((r) => `${r.replica} drained and stopped in ${r.stopMs} ms, replacement ready and UP in ${r.startMs} ms`).join("; ")}`,
+        `  roll from ${(ROLL_AFTER_MS / 1000).toFixed(1)} s to ${rollEndedS.toFixed(1)} s: ${roll.map((r) => `${r.replica} drained and stopped in ${r.stopMs} ms, replacement ready and UP in ${r.startMs} ms`).join("; ")}`,
         `  sent ${report.sent} of ${report.scheduled}, achieved ${report.achievedRate.toFixed(1)} req/s, latency p50 ${report.latencyMs.p50.toFixed(1)} ms, p95 ${report.latencyMs.p95.toFixed(1)} ms, p99 ${report.latencyMs.p99.toFixed(1)} ms, max ${report.latencyMs.max.toFixed(1)} ms`,
         `  errors: http ${report.errors.http}, graphql ${report.errors.graphql}, not sent ${report.errors.notSent} ${report.errors.examples.join(" | ")}`,
         `  requests per server: ${Object.entries(servers)

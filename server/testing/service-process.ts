@@ -18,14 +18,18 @@ export interface ServiceProcess {
  * The real service as a process of its own (`npm start` without npm: node with tsx's loader,
  * so the pid is the service's own), as a replica runs in production, on a free loopback port.
  * `env` is added to this process's environment; its PORT, if any, is kept (a load balancer's
- * backend address), else a free port is picked. Resolves once /ready answers 200.
+ * backend address), else a free port is picked. `launcher` is a command that ends by exec'ing
+ * its arguments (the node command line), e.g. to run the service in a namespace of its own;
+ * the pid stays the service's. Resolves once /ready answers 200.
  */
 export async function startServiceProcess(
   env: Record<string, string>,
   readyTimeoutMs = 120_000,
+  launcher: readonly string[] = [],
 ): Promise<ServiceProcess> {
   const port = env.PORT ? Number(env.PORT) : await freePort();
-  const child = spawn(process.execPath, ["--import", "tsx", "server/main.ts"], {
+  const [command, ...args] = [...launcher, process.execPath, "--import", "tsx", "server/main.ts"];
+  const child = spawn(command as string, args, {
     cwd: REPO_ROOT,
     env: { ...process.env, ...env, PORT: String(port), HOST: "127.0.0.1" },
     stdio: ["ignore", "pipe", "pipe"],
