@@ -18,6 +18,7 @@ export default defineConfig({
       "monitoring/**/*.test.ts",
       "dashboards/**/*.test.ts",
       "models/**/*.test.ts",
+      "deploy/**/*.test.ts",
       "*.test.ts",
     ],
     // Model sessions are heavy; two workers keep a 2-core machine responsive.

@@ -29,16 +29,27 @@ const FROM_SOURCE: Launch = {
 };
 
 /**
+ * The service from source behind `launcher`, a command that ends by exec'ing its arguments
+ * (e.g. to run it in a namespace of its own), so the pid stays the service's.
+ */
+export function launchedVia(launcher: readonly string[]): Launch {
+  const [command, ...args] = launcher;
+  if (!command) return FROM_SOURCE;
+  return { command, args: [...args, FROM_SOURCE.command, ...FROM_SOURCE.args], cwd: REPO_ROOT };
+}
+
+/**
  * The real service as a process of its own (by default from this checkout's source), as a
- * replica runs in production, on a free loopback port. `env` is added to this process's
- * environment. Resolves once /ready answers 200.
+ * replica runs in production, on a loopback port. `env` is added to this process's
+ * environment; its PORT, if any, is kept (a load balancer's backend address), else a free port
+ * is picked. Resolves once /ready answers 200.
  */
 export async function startServiceProcess(
   env: Record<string, string>,
   readyTimeoutMs = 120_000,
   launch: Launch = FROM_SOURCE,
 ): Promise<ServiceProcess> {
-  const port = await freePort();
+  const port = env.PORT ? Number(env.PORT) : await freePort();
   const child = spawn(launch.command, launch.args, {
     cwd: launch.cwd,
     env: { ...process.env, ...env, PORT: String(port), HOST: "127.0.0.1" },
