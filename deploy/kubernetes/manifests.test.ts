@@ -142,8 +142,8 @@ describe.skipIf(!hasKubectl)("deploy/kubernetes rendered by kubectl kustomize", 
       [
         "a scaling query on a metric the service does not export",
         "components/keda/scaled-object.yaml",
-        'query: sum(inference_queue_length{job="vision-classify",model="clip_vision"})',
-        'query: sum(inference_queue_depth{job="vision-classify",model="clip_vision"})',
+        'query: sum(inference_queue_length{job="vision-classify",role="clip_vision"})',
+        'query: sum(inference_queue_depth{job="vision-classify",role="clip_vision"})',
         "ScaledObject/vision-classify: spec.triggers[1].metadata.query: inference_queue_depth is no metric",
       ],
       [
