@@ -1,6 +1,8 @@
 import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { renderGraphiQL } from "@graphql-yoga/render-graphiql";
 import { Kind, parse, visit } from "graphql";
+import { EMBEDDED_PACKS_DIR } from "../packs/load-pack.ts";
 
 const OPERATIONS_DIR = new URL("../../schema/operations/", import.meta.url);
 
@@ -18,10 +20,7 @@ const FRAGMENT_FILES = ["classification"] as const;
  * The ClassifyBase64 tab's image: a real 28×28 Fashion-MNIST test image (an ankle boot) shipped
  * with that pack, small enough to sit in the variables as a data URL.
  */
-const SAMPLE_IMAGE = new URL(
-  "../../models/fashion-mnist/samples/t10k-00000_ankle_boot.png",
-  import.meta.url,
-);
+const SAMPLE_IMAGE = join(EMBEDDED_PACKS_DIR, "fashion-mnist/samples/t10k-00000_ankle_boot.png");
 export const sampleImageDataUrl = () =>
   `data:image/png;base64,${readFileSync(SAMPLE_IMAGE).toString("base64")}`;
 
