@@ -1,3 +1,4 @@
+import { escapeXml, num } from "../charts/svg.ts";
 import type { Calibration, SharePoint } from "./calibration-schema.ts";
 
 /** What the chart draws: accuracy against the share of images sent to the second model. */
@@ -111,18 +112,6 @@ function range(from: number, to: number, step: number): number[] {
   return Array.from({ length: count + 1 }, (_, i) => from + i * step);
 }
 
-function num(value: number): string {
-  return value.toFixed(1);
-}
-
 function percent(value: number, step: number): string {
   return `${(value * 100).toFixed(step < 0.01 ? 1 : 0)} %`;
-}
-
-function escapeXml(text: string): string {
-  return text
-    .replace(/&/g, "&amp;")
-    .replace(/</g, "&lt;")
-    .replace(/>/g, "&gt;")
-    .replace(/"/g, "&quot;");
 }

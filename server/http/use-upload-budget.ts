@@ -10,9 +10,10 @@ const overloaded = (budget: ByteBudget) =>
   new UserError(
     "OVERLOADED",
     `the service holds ${budget.inUse} bytes of request bodies, near its budget of ${budget.capacity}; retry later`,
-    // The body is not read: close the connection instead of draining it.
+    // The connection stays open: Node reads the rest of the body and drops it (nothing is kept),
+    // so the client, still sending, can read this answer; closing would reset it mid-send.
     {
-      headers: { "retry-after": String(RETRY_AFTER_S), connection: "close" },
+      headers: { "retry-after": String(RETRY_AFTER_S) },
       extensions: { limit: budget.capacity },
     },
   );
