@@ -33,6 +33,13 @@ const ALLOCATORS: Record<string, Record<string, string>> = {
   glibc: {},
   "glibc-arenas-2": { MALLOC_ARENA_MAX: "2" },
   jemalloc: { LD_PRELOAD: JEMALLOC },
+  // Purges from a background thread even while the process idles, and with MADV_DONTNEED
+  // (muzzy pages, freed lazily with MADV_FREE, still count in RSS until the kernel wants them).
+  // Not a default: it measured worse than plain jemalloc (BENCHMARKS.md).
+  "jemalloc-purge": {
+    LD_PRELOAD: JEMALLOC,
+    MALLOC_CONF: "background_thread:true,dirty_decay_ms:5000,muzzy_decay_ms:0",
+  },
 };
 
 const waves = Number(values.waves);
@@ -145,7 +152,7 @@ await writeFile(
         { x: 0, label: "burst" },
         {
           x: Math.max(...runs.map((r) => r.burstEndS - r.burstStartS)) + afterS,
-          label: `${afterS} s after`,
+          label: `${afterS} s after the longest burst`,
         },
       ],
     },

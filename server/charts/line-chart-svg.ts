@@ -61,10 +61,14 @@ export function lineChartSvg(series: readonly LineSeries[], options: LineChartOp
     `<line class="axis" x1="${box.left}" y1="${box.top}" x2="${box.left}" y2="${box.bottom}" stroke="#000"/>`,
     `<text x="${(box.left + box.right) / 2}" y="${box.bottom + 36}" text-anchor="middle">${escapeXml(xLabel)}</text>`,
     `<text transform="translate(16 ${(box.top + box.bottom) / 2}) rotate(-90)" text-anchor="middle">${escapeXml(yLabel)}</text>`,
-    ...markers.flatMap((m) => [
-      `<line data-marker="${escapeXml(m.label)}" x1="${num(px(m.x))}" y1="${box.top}" x2="${num(px(m.x))}" y2="${box.bottom}" stroke="#888" stroke-dasharray="4 3"/>`,
-      `<text x="${num(px(m.x) + 4)}" y="${box.top + 12}" fill="#555">${escapeXml(m.label)}</text>`,
-    ]),
+    ...markers.flatMap((m) => {
+      // A label in the right half reads leftwards from its line, so it stays on the canvas.
+      const right = px(m.x) > (box.left + box.right) / 2;
+      return [
+        `<line data-marker="${escapeXml(m.label)}" x1="${num(px(m.x))}" y1="${box.top}" x2="${num(px(m.x))}" y2="${box.bottom}" stroke="#888" stroke-dasharray="4 3"/>`,
+        `<text x="${num(px(m.x) + (right ? -4 : 4))}" y="${box.top + 12}" fill="#555"${right ? ' text-anchor="end"' : ""}>${escapeXml(m.label)}</text>`,
+      ];
+    }),
     ...series.map(
       (s, i) =>
         `<polyline data-series="${escapeXml(s.label)}" points="${s.points.map((p) => `${num(px(p.x))},${num(py(p.y))}`).join(" ")}" fill="none" stroke="${colorOf(s, i)}" stroke-width="2"/>`,

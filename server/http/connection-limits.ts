@@ -86,9 +86,10 @@ export function applyConnectionLimits(server: Server, options: ConnectionLimitsO
       bodies.delete(body);
       if (receiving.get(request.socket) === request) receiving.delete(request.socket);
     };
+    // Not done when the answer is sent: a body refused unread is still read and dropped, and a
+    // client trickling it in must not hold the connection for that.
     request.once("end", done);
     request.once("close", done);
-    response.once("finish", done);
   });
 
   // Node's timeouts arrive here (one code for headers and whole requests); with a listener
