@@ -113,8 +113,13 @@ for (const allocator of String(values.allocators).split(",")) {
       outcomes,
     };
     runs.push(run);
+    // What JavaScript still holds (V8 heap and Buffers): memory that waits for a garbage
+    // collection, which no allocator can return.
+    const js = (s: MemorySample | undefined) =>
+      s ? mib(s.heapUsedBytes + s.externalBytes).toFixed(0) : "?";
+    const rest = samples.filter((s) => s.tS < burstStartS).at(-1);
     log(
-      `${allocator}: before ${run.beforeMiB.toFixed(0)} MiB, peak ${run.peakMiB.toFixed(0)} MiB, ${afterS} s after ${run.afterMiB.toFixed(0)} MiB (${ratio(run)}); burst ${(burstEndS - burstStartS).toFixed(1)} s, ${JSON.stringify(outcomes)}`,
+      `${allocator}: before ${run.beforeMiB.toFixed(0)} MiB, peak ${run.peakMiB.toFixed(0)} MiB, ${afterS} s after ${run.afterMiB.toFixed(0)} MiB (${ratio(run)}); JS heap + Buffers ${js(rest)} → ${js(samples.at(-1))} MiB; burst ${(burstEndS - burstStartS).toFixed(1)} s, ${JSON.stringify(outcomes)}`,
     );
   } finally {
     await service.stop();
