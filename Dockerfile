@@ -20,6 +20,10 @@ RUN npm run build
 FROM node:22.23-bookworm-slim AS runtime
 ENV NODE_ENV=production HOST=0.0.0.0 PORT=4000 CACHE_DIR=/var/cache/vision-classify
 WORKDIR /app
+# jemalloc returns memory after bursts of large uploads that glibc's arenas keep (BENCHMARKS.md).
+RUN apt-get update && apt-get install -y --no-install-recommends libjemalloc2 && rm -rf /var/lib/apt/lists/* \
+  && ln -s "/usr/lib/$(uname -m)-linux-gnu/libjemalloc.so.2" /usr/local/lib/libjemalloc.so.2
+ENV LD_PRELOAD=/usr/local/lib/libjemalloc.so.2
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY package.json ./

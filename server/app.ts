@@ -17,6 +17,8 @@ import { useUserErrorStatus } from "./guards/use-user-error-status.ts";
 import { corsPolicy, useVaryByOrigin } from "./http/cors.ts";
 import { createGraphiQLRenderer, graphiqlOptions } from "./http/graphiql.ts";
 import { useRequestErrorCodes } from "./http/request-error-codes.ts";
+import { useUploadBudget } from "./http/use-upload-budget.ts";
+import { createByteBudget } from "./load-control/byte-budget.ts";
 import { createImageLoaders } from "./pipeline/image-loader.ts";
 import type { ServiceRuntime } from "./runtime/service-runtime.ts";
 import { graphqlRequestMetrics } from "./telemetry/graphql-metrics.ts";
@@ -35,6 +37,8 @@ export function createApp(runtime: ServiceRuntime, options: { now?: () => number
     onAdmitted: (key) => metrics.apiKeyRequests.inc({ key }),
     now: options.now,
   });
+  const uploadBudget = createByteBudget(limits.uploadBudgetBytes);
+  metrics.sources.uploadBytesInFlight = () => uploadBudget.inUse;
   return createYoga<Record<string, unknown>, GraphQLContext>({
     schema,
     graphqlEndpoint: "/graphql",
@@ -68,6 +72,8 @@ export function createApp(runtime: ServiceRuntime, options: { now?: () => number
       useCsrfPrevention(),
       apiKeys.plugin,
       useRequestLimits(limits),
+      // After the size limits: a body too large for any budget is REQUEST_TOO_LARGE, not OVERLOADED.
+      useUploadBudget(uploadBudget, () => metrics.uploadBudgetRefusals.inc()),
       ...queryLimitPlugins(graphql),
       ...schemaPrivacyPlugins(graphql.introspection),
       // After useRequestLimits, which must see the parser's limit errors first.

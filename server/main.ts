@@ -1,7 +1,7 @@
-import { createServer } from "node:http";
 import { createApp } from "./app.ts";
 import { describeAccessControl } from "./auth/use-api-keys.ts";
 import { ConfigError, loadConfig } from "./config/config.ts";
+import { createLimitedServer } from "./http/connection-limits.ts";
 import { createRuntime } from "./runtime/runtime.ts";
 import { startTracing } from "./telemetry/tracing-sdk.ts";
 
@@ -32,7 +32,12 @@ async function main() {
   if (tracing.enabled) log(`tracing to ${config.tracing.endpoint}`);
   log(describeAccessControl(config.auth.keys));
 
-  const server = createServer(createApp(runtime));
+  const { metrics } = runtime;
+  const { server, openConnections } = createLimitedServer(createApp(runtime), {
+    limits: config.connections,
+    onCutOff: (cause) => metrics.requestsCutOff.inc({ cause }),
+  });
+  metrics.sources.openConnections = openConnections;
   server.once("error", (error) => {
     console.error(`cannot listen on ${config.http.host}:${config.http.port}: ${error.message}`);
     process.exit(1);

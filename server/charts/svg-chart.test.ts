@@ -59,6 +59,23 @@ describe("lineChartSvg", () => {
     expect((rss[3]?.[1] ?? 0) < (rss[0]?.[1] ?? 0)).toBe(true);
     expect(all.filter((e) => e.attrs.class === "legend")).toHaveLength(2);
   });
+
+  it("draws a labelled vertical line at each x asked for, widening the axis to reach it", () => {
+    const marked = lineChartSvg({ ...input, verticals: [{ x: 45, label: "burst <ends>" }] });
+    const verticals = elements(marked).filter((e) => e.attrs.class === "vertical");
+    expect(verticals).toHaveLength(1);
+    const [x1, x2] = [Number(verticals[0]?.attrs.x1), Number(verticals[0]?.attrs.x2)];
+    expect(x1).toBe(x2);
+    const lastPoint = Number(
+      elements(marked)
+        .find((e) => e.attrs["data-series"] === "rss")
+        ?.attrs.points?.split(" ")
+        .at(-1)
+        ?.split(",")[0],
+    );
+    expect(x1).toBeGreaterThan(lastPoint);
+    expect(marked).toContain("burst &lt;ends&gt;");
+  });
 });
 
 describe("barChartSvg", () => {

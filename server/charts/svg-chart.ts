@@ -35,6 +35,8 @@ export interface LineChartInput {
   formatY?: (value: number, step: number) => string;
   /** One marked point (written as data-marker), with a label beside it. */
   marker?: { key: string; x: number; y: number; label: string };
+  /** Dashed vertical lines with a label at the top, e.g. where a burst started. */
+  verticals?: readonly { x: number; label: string }[];
   /** Pixels. Default 640 × 400. */
   width?: number;
   height?: number;
@@ -72,7 +74,8 @@ export function niceAxis(min: number, max: number, intervals = 8, floorAtZero = 
 export function lineChartSvg(input: LineChartInput): string {
   const { title, series, marker, width = 640, height = 400 } = input;
   const all = series.flatMap((s) => s.points);
-  const x = input.x ?? niceAxis(Math.min(...all.map((p) => p.x)), Math.max(...all.map((p) => p.x)));
+  const xs = [...all.map((p) => p.x), ...(input.verticals ?? []).map((v) => v.x)];
+  const x = input.x ?? niceAxis(Math.min(...xs), Math.max(...xs));
   const y = input.y ?? niceAxis(Math.min(...all.map((p) => p.y)), Math.max(...all.map((p) => p.y)));
   const formatX = input.formatX ?? plain;
   const formatY = input.formatY ?? plain;
@@ -96,6 +99,10 @@ export function lineChartSvg(input: LineChartInput): string {
       (s, i) =>
         `<polyline data-series="${escapeXml(s.key)}" points="${s.points.map((p) => `${num(px(p.x))},${num(py(p.y))}`).join(" ")}" fill="none" stroke="${colorOf(s, i)}" stroke-width="2"${dashOf(s)}/>`,
     ),
+    ...(input.verticals ?? []).flatMap((v) => [
+      `<line class="vertical" x1="${num(px(v.x))}" y1="${box.top}" x2="${num(px(v.x))}" y2="${box.bottom}" stroke="#555" stroke-dasharray="4 4"/>`,
+      `<text x="${num(px(v.x) + 4)}" y="${box.top + 12}">${escapeXml(v.label)}</text>`,
+    ]),
     ...(marker
       ? [
           `<circle data-marker="${escapeXml(marker.key)}" cx="${num(px(marker.x))}" cy="${num(py(marker.y))}" r="5" fill="#d62728"/>`,

@@ -125,8 +125,9 @@ function dockerfileEnvironment(): Record<string, string> {
   return env;
 }
 
-// Read by Node and its libraries, not by the service's configuration.
-const runtimeVariables = new Set(["NODE_ENV"]);
+// Read by Node and its libraries, or by the dynamic loader (jemalloc), not by the service's
+// configuration.
+const runtimeVariables = new Set(["NODE_ENV", "LD_PRELOAD"]);
 
 const declared = new Map(configVariables.map((variable) => [variable.name, variable]));
 const documentation = [

@@ -93,6 +93,14 @@ describe("loadConfig", () => {
     it("fills every setting when the environment is empty", () => {
       expect(loadConfig({})).toEqual({
         http: { port: 4000, host: "127.0.0.1", graphiql: true, demoPage: true, corsOrigins: [] },
+        connections: {
+          headersTimeoutMs: 10_000,
+          requestTimeoutMs: 600_000,
+          bodyMinBytesPerSecond: 1024,
+          bodyRateWindowMs: 20_000,
+          keepAliveTimeoutMs: 5000,
+          maxConnections: 1000,
+        },
         graphql: {
           introspection: true,
           errorDetails: false,
@@ -134,6 +142,7 @@ describe("loadConfig", () => {
           uploadMaxFieldBytes: 1024 * 1024,
           uploadMaxPartHeaderBytes: 8 * 1024,
           requestMaxBytes: 64 * 1024 * 1024,
+          uploadBudgetBytes: 256 * 1024 * 1024,
           batchMaxImages: 32,
           customLabelsMax: 256,
         },
@@ -205,6 +214,13 @@ describe("loadConfig", () => {
         UPLOAD_MAX_FIELD_BYTES: "2048",
         UPLOAD_MAX_PART_HEADER_BYTES: "512",
         REQUEST_MAX_BYTES: "4096",
+        UPLOAD_BUDGET_BYTES: "8192",
+        HTTP_HEADERS_TIMEOUT_MS: "2000",
+        HTTP_REQUEST_TIMEOUT_MS: "60000",
+        HTTP_BODY_MIN_BYTES_PER_SECOND: "512",
+        HTTP_BODY_RATE_WINDOW_MS: "5000",
+        HTTP_KEEP_ALIVE_TIMEOUT_MS: "1000",
+        HTTP_MAX_CONNECTIONS: "64",
         INTROSPECTION: "false",
         ERROR_DETAILS: "1",
         GRAPHQL_MAX_DEPTH: "5",
@@ -225,6 +241,14 @@ describe("loadConfig", () => {
           graphiql: false,
           demoPage: false,
           corsOrigins: ["https://app.example.com", "http://127.0.0.1:5173"],
+        },
+        connections: {
+          headersTimeoutMs: 2000,
+          requestTimeoutMs: 60_000,
+          bodyMinBytesPerSecond: 512,
+          bodyRateWindowMs: 5000,
+          keepAliveTimeoutMs: 1000,
+          maxConnections: 64,
         },
         graphql: {
           introspection: false,
@@ -277,6 +301,7 @@ describe("loadConfig", () => {
           uploadMaxFieldBytes: 2048,
           uploadMaxPartHeaderBytes: 512,
           requestMaxBytes: 4096,
+          uploadBudgetBytes: 8192,
           batchMaxImages: 4,
           customLabelsMax: 10,
         },
@@ -499,6 +524,8 @@ describe("loadConfig", () => {
       ["ERROR_DETAILS", "yes"],
       ["GRAPHQL_MAX_DEPTH", "0"],
       ["REQUEST_MAX_BYTES", "-1"],
+      ["HTTP_MAX_CONNECTIONS", "0"],
+      ["HTTP_BODY_MIN_BYTES_PER_SECOND", "fast"],
       ["MODELS_OFFLINE", "yes"],
       ["MODELS_MIRROR_URL", "not a url"],
     ])("rejects %s=%j and names the variable", (name, value) => {
@@ -510,6 +537,21 @@ describe("loadConfig", () => {
     it("rejects a low threshold above the high one", () => {
       const error = configError({ VLM_THRESHOLD_HIGH: "0.5", VLM_THRESHOLD_LOW: "0.9" });
       expect(error.message).toContain("VLM_THRESHOLD_LOW: VLM_THRESHOLD_LOW must not exceed");
+    });
+
+    it("rejects an upload budget smaller than the largest request", () => {
+      const error = configError({ REQUEST_MAX_BYTES: "4096", UPLOAD_BUDGET_BYTES: "4095" });
+      expect(error.message).toContain("UPLOAD_BUDGET_BYTES: UPLOAD_BUDGET_BYTES must be at least");
+    });
+
+    it("rejects a headers timeout longer than the whole request's", () => {
+      const error = configError({
+        HTTP_HEADERS_TIMEOUT_MS: "5000",
+        HTTP_REQUEST_TIMEOUT_MS: "4000",
+      });
+      expect(error.message).toContain(
+        "HTTP_HEADERS_TIMEOUT_MS: HTTP_HEADERS_TIMEOUT_MS must not exceed",
+      );
     });
 
     it("reports every bad variable in one error, one per line", () => {

@@ -53,6 +53,36 @@ const configSchema = z.object({
      */
     operationNames: variable("METRICS_OPERATION_NAMES", commaList()),
   }),
+  /** Limits on connections and the time and pace of what clients send (server/http/connection-limits.ts). */
+  connections: z
+    .object({
+      /** Longest a client may take to send a request's headers. Default 10,000 ms. */
+      headersTimeoutMs: variable("HTTP_HEADERS_TIMEOUT_MS", positiveInt().default(10_000)),
+      /**
+       * Longest a client may take to send a whole request, headers and body. Default 600,000 ms:
+       * a 64 MiB body at 1 Mbit/s takes ~9 minutes; HTTP_BODY_MIN_BYTES_PER_SECOND cuts off slow ones sooner.
+       */
+      requestTimeoutMs: variable("HTTP_REQUEST_TIMEOUT_MS", positiveInt().default(600_000)),
+      /**
+       * Least body bytes per second a client must send, averaged over HTTP_BODY_RATE_WINDOW_MS,
+       * or its connection is cut. Default 1024 (a 2G link sends ~10× that; a byte every few
+       * seconds is cut off after one window).
+       */
+      bodyMinBytesPerSecond: variable(
+        "HTTP_BODY_MIN_BYTES_PER_SECOND",
+        positiveInt().default(1024),
+      ),
+      /** The sliding window the body rate is averaged over. Default 20,000 ms. */
+      bodyRateWindowMs: variable("HTTP_BODY_RATE_WINDOW_MS", positiveInt().default(20_000)),
+      /** How long an idle keep-alive connection stays open. Default 5,000 ms (Node's own). */
+      keepAliveTimeoutMs: variable("HTTP_KEEP_ALIVE_TIMEOUT_MS", positiveInt().default(5_000)),
+      /** Open connections beyond which new ones are closed at once. Default 1000 (under a 1024 descriptor limit). */
+      maxConnections: variable("HTTP_MAX_CONNECTIONS", positiveInt().default(1000)),
+    })
+    .refine(({ headersTimeoutMs, requestTimeoutMs }) => headersTimeoutMs <= requestTimeoutMs, {
+      message: "HTTP_HEADERS_TIMEOUT_MS must not exceed HTTP_REQUEST_TIMEOUT_MS",
+      path: ["headersTimeoutMs"],
+    }),
   graphql: z.object({
     /** Answer schema introspection (and "did you mean" hints). Default true; set false in production. */
     introspection: variable("INTROSPECTION", flag(true)),
@@ -278,10 +308,21 @@ const configSchema = z.object({
       ),
       /** Largest request body, in bytes, checked on Content-Length and while it streams. Default 64 MiB. */
       requestMaxBytes: variable("REQUEST_MAX_BYTES", positiveInt().default(64 * 1024 * 1024)),
+      /**
+       * Request body bytes in flight across all requests, counted from Content-Length up front (as
+       * they arrive when chunked) and returned when the request ends. Past it new requests are
+       * refused as OVERLOADED before their bodies are read. Default 256 MiB (4 × REQUEST_MAX_BYTES).
+       */
+      uploadBudgetBytes: variable("UPLOAD_BUDGET_BYTES", positiveInt().default(256 * 1024 * 1024)),
       /** Most images one request classifies (a classifyBatch, or classify fields together). Default 32. */
       batchMaxImages: variable("BATCH_MAX_IMAGES", positiveInt().default(32)),
       /** Most labels in one custom label set. Default 256. */
       customLabelsMax: variable("CUSTOM_LABELS_MAX", positiveInt().default(256)),
+    })
+    .refine(({ uploadBudgetBytes, requestMaxBytes }) => uploadBudgetBytes >= requestMaxBytes, {
+      message:
+        "UPLOAD_BUDGET_BYTES must be at least REQUEST_MAX_BYTES, or the largest request never fits",
+      path: ["uploadBudgetBytes"],
     })
     .transform((limits) => ({
       ...limits,

@@ -60,6 +60,17 @@ export const METRICS = {
   redisConnected: "redis_connected",
   /** Requests refused by a guard, by reason: the error code in lower case (rate_limited, request_too_large, …). */
   requestsRejected: "requests_rejected_total",
+  /** Client connections open now (gauge); past HTTP_MAX_CONNECTIONS new ones are closed at once. */
+  openConnections: "http_open_connections",
+  /**
+   * Requests or connections the server cut off, by cause: headers_timeout, request_timeout,
+   * body_too_slow (under HTTP_BODY_MIN_BYTES_PER_SECOND over its window), max_connections.
+   */
+  requestsCutOff: "http_requests_cut_off_total",
+  /** Request body bytes in flight now, counted against UPLOAD_BUDGET_BYTES (gauge). */
+  uploadBytesInFlight: "upload_bytes_in_flight",
+  /** Requests refused as OVERLOADED because their body would not fit in UPLOAD_BUDGET_BYTES. */
+  uploadBudgetRefusals: "upload_budget_refusals_total",
   /** Requests an API key admitted, by the key's name (never the key). */
   apiKeyRequests: "api_key_requests_total",
   /**

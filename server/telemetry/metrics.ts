@@ -34,6 +34,10 @@ export function createMetrics(registry: Registry) {
     decodes: () => ({ active: 0, waiting: 0 }),
     /** Each circuit breaker's state now, by the role of the model it guards. */
     breakerStates: (): Record<string, CircuitState> => ({}),
+    /** Client connections open now. */
+    openConnections: () => 0,
+    /** Request body bytes held against the upload budget now. */
+    uploadBytesInFlight: () => 0,
     /** Each model's OS threads now, so the CPU split can name them. */
     modelThreads: (): Record<string, readonly number[]> => ({}),
   };
@@ -220,6 +224,33 @@ export function createMetrics(registry: Registry) {
       name: METRICS.requestsRejected,
       help: "Requests refused by a guard (limits, access, rate), by reason.",
       labelNames: ["reason"],
+      registers,
+    }),
+    openConnections: new Gauge({
+      name: METRICS.openConnections,
+      help: "Client connections open now.",
+      registers,
+      collect() {
+        this.set(sources.openConnections());
+      },
+    }),
+    requestsCutOff: new Counter({
+      name: METRICS.requestsCutOff,
+      help: "Requests or connections cut off, by cause (timeouts, too slow a body, too many connections).",
+      labelNames: ["cause"],
+      registers,
+    }),
+    uploadBytesInFlight: new Gauge({
+      name: METRICS.uploadBytesInFlight,
+      help: "Request body bytes in flight, counted against the upload budget.",
+      registers,
+      collect() {
+        this.set(sources.uploadBytesInFlight());
+      },
+    }),
+    uploadBudgetRefusals: new Counter({
+      name: METRICS.uploadBudgetRefusals,
+      help: "Requests refused as OVERLOADED because the upload budget was spent.",
       registers,
     }),
     apiKeyRequests: new Counter({
