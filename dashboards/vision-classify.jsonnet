@@ -307,6 +307,39 @@ local decodeQueue = p.section('Decode queue', [
   ),
 ]);
 
+// The HTTP edge's own limits (server/http/connection-limits.ts, use-upload-budget.ts).
+local connections = p.section('Connections and uploads', [
+  p.timeSeries(
+    'Open connections',
+    'Client connections open now, per replica. Past HTTP_MAX_CONNECTIONS (default 1000, the dashed line) new ones are closed at once. From %s.' % m.openConnections,
+    [p.target('max by (instance) (%s%s)' % [m.openConnections, q.selector()], '{{instance}}')],
+    width=6,
+    threshold=1000,
+  ),
+  p.timeSeries(
+    'Requests cut off by cause',
+    'Requests per second the server cut off: headers not received in HTTP_HEADERS_TIMEOUT_MS, a body slower than HTTP_BODY_MIN_BYTES_PER_SECOND over its window, a whole request over HTTP_REQUEST_TIMEOUT_MS, or a connection over the cap. Slow or stalled clients, or an attack. From %s.' % m.requestsCutOff,
+    [p.target(q.sumRate(m.requestsCutOff, ['cause']), '{{cause}}')],
+    unit='reqps',
+    width=6,
+  ),
+  p.timeSeries(
+    'Upload bytes in flight',
+    'Request body bytes held against UPLOAD_BUDGET_BYTES (default 256 MiB, the dashed line) per replica; past it new uploads are refused as OVERLOADED before their bodies are read. From %s.' % m.uploadBytesInFlight,
+    [p.target('max by (instance) (%s%s)' % [m.uploadBytesInFlight, q.selector()], '{{instance}}')],
+    unit='bytes',
+    width=6,
+    threshold=268435456,
+  ),
+  p.timeSeries(
+    'Uploads refused by the budget',
+    'Uploads per second refused as OVERLOADED because the bytes in flight were at the budget. From %s.' % m.uploadBudgetRefusals,
+    [p.target(q.sumRate(m.uploadBudgetRefusals), 'refused')],
+    unit='reqps',
+    width=6,
+  ),
+]);
+
 local apiKeys = p.section('API keys', [
   p.timeSeries(
     'Requests by API key',
@@ -397,6 +430,7 @@ g.dashboard.new('Vision classify')
   caches,
   fallbacks,
   rejections,
+  connections,
   decodeQueue,
   apiKeys,
   redis,
