@@ -2,7 +2,8 @@ import type { AddressInfo } from "node:net";
 import { connect, type Socket } from "node:net";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { loadConfig } from "../config/config.ts";
-import { type CutOffCause, createLimitedServer } from "./connection-limits.ts";
+import type { CutOffCause } from "../telemetry/metric-names.ts";
+import { createLimitedServer } from "./connection-limits.ts";
 
 // Real sockets on loopback against a handler that answers once it has read the body; short limits so each case
 // takes a fraction of a second. The slow-client load test (slow-clients.test.ts) runs the service.

@@ -7,14 +7,8 @@ import {
 } from "node:http";
 import type { Socket } from "node:net";
 import type { Config } from "../config/config.ts";
+import type { CutOffCause } from "../telemetry/metric-names.ts";
 import { type BodyRateWindow, createBodyRateWindow } from "./body-rate.ts";
-
-/** Why the server cut a client off (the `cause` label of http_requests_cut_off_total). */
-export type CutOffCause =
-  | "headers_timeout"
-  | "request_timeout"
-  | "body_too_slow"
-  | "max_connections";
 
 export interface ConnectionLimitsOptions {
   limits: Config["connections"];

@@ -173,7 +173,7 @@ async function build(
   models.cnn.model.setNiceness(cnnPriority.niceness);
   log(`CNN threads at niceness ${cnnPriority.niceness} (${cnnPriority.reason})`);
   // Counters start at zero for clients: the warm-up images are not traffic.
-  metrics.registry.resetMetrics();
+  metrics.resetForTraffic();
   metrics.warmUp.set(report.seconds);
   await recordModels(metrics, models);
   metrics.sources.accuracyDelta = async () => (await window.read()).delta;

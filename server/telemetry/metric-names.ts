@@ -81,3 +81,12 @@ export const METRICS = {
   /** Resident set size of the process (from prom-client's default metrics). */
   rss: "process_resident_memory_bytes",
 } as const;
+
+/** Why the server cut a client off: the `cause` label of METRICS.requestsCutOff. */
+export const CUT_OFF_CAUSES = [
+  "headers_timeout",
+  "request_timeout",
+  "body_too_slow",
+  "max_connections",
+] as const;
+export type CutOffCause = (typeof CUT_OFF_CAUSES)[number];

@@ -1,5 +1,5 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, type Registry } from "prom-client";
-import { METRICS } from "./metric-names.ts";
+import { CUT_OFF_CAUSES, METRICS } from "./metric-names.ts";
 
 /** A circuit breaker's states, as the load-control breaker names them (the gauge's `state`). */
 export const BREAKER_STATES = ["closed", "open", "half-open"] as const;
@@ -21,6 +21,20 @@ const BATCH = [1, 2, 4, 8, 16, 32];
 export function createMetrics(registry: Registry) {
   const registers = [registry];
   collectDefaultMetrics({ register: registry });
+  // Counters with a 0 series for every label set they will count, so rate() and alerts see them
+  // from the first scrape rather than the first event; set again by resetForTraffic.
+  const zeroes: (() => void)[] = [];
+  function zeroed<L extends string>(
+    counter: Counter<L>,
+    labelSets: readonly Partial<Record<L, string>>[],
+  ): Counter<L> {
+    const zero = () => {
+      for (const labels of labelSets) counter.inc(labels, 0);
+    };
+    zero();
+    zeroes.push(zero);
+    return counter;
+  }
   /** Read at scrape time, so gauges show the state now, not at the last event. */
   const sources = {
     queueLengths: (): Record<string, number> => ({}),
@@ -234,12 +248,20 @@ export function createMetrics(registry: Registry) {
         this.set(sources.openConnections());
       },
     }),
-    requestsCutOff: new Counter({
-      name: METRICS.requestsCutOff,
-      help: "Requests or connections cut off, by cause (timeouts, too slow a body, too many connections).",
-      labelNames: ["cause"],
-      registers,
-    }),
+    requestsCutOff: zeroed(
+      new Counter({
+        name: METRICS.requestsCutOff,
+        help: "Requests or connections cut off, by cause (timeouts, too slow a body, too many connections).",
+        labelNames: ["cause"],
+        registers,
+      }),
+      CUT_OFF_CAUSES.map((cause) => ({ cause })),
+    ),
+    /** Every counter back to zero (what warm-up counted is not traffic), zeroed series kept. */
+    resetForTraffic() {
+      registry.resetMetrics();
+      for (const zero of zeroes) zero();
+    },
     uploadBytesInFlight: new Gauge({
       name: METRICS.uploadBytesInFlight,
       help: "Request body bytes in flight, counted against the upload budget.",
