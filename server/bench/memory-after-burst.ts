@@ -32,6 +32,9 @@ const JEMALLOC = "/usr/lib/x86_64-linux-gnu/libjemalloc.so.2";
 const ALLOCATORS: Record<string, Record<string, string>> = {
   glibc: {},
   "glibc-arenas-2": { MALLOC_ARENA_MAX: "2" },
+  // A fixed mmap threshold: glibc otherwise raises it after the first large free (up to 32 MiB),
+  // so a burst's large buffers land in its arenas and stay there; mmap'd ones go back at free.
+  "glibc-mmap": { MALLOC_MMAP_THRESHOLD_: "131072" },
   jemalloc: { LD_PRELOAD: JEMALLOC },
   // Purges from a background thread even while the process idles, and with MADV_DONTNEED
   // (muzzy pages, freed lazily with MADV_FREE, still count in RSS until the kernel wants them).
