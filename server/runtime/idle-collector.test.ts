@@ -3,8 +3,14 @@ import { fullCollection, startIdleCollector } from "./idle-collector.ts";
 
 const MiB = 1024 * 1024;
 
+/** A process whose collections leave `state.freesTo` (null: they free nothing). */
 function fakeProcess() {
-  const state = { requests: 0, external: 10 * MiB, collections: 0 };
+  const state = {
+    requests: 0,
+    external: 10 * MiB,
+    collections: 0,
+    freesTo: (12 * MiB) as number | null,
+  };
   const stop = startIdleCollector({
     intervalMs: 1000,
     minGrowthBytes: 64 * MiB,
@@ -12,7 +18,7 @@ function fakeProcess() {
     externalBytes: () => state.external,
     collect: () => {
       state.collections++;
-      state.external = 12 * MiB; // what the sweep leaves
+      if (state.freesTo !== null) state.external = state.freesTo;
     },
   });
   return { state, stop };
@@ -61,6 +67,29 @@ describe("startIdleCollector", () => {
     state.external = 70 * MiB; // 65 MiB over the lowest level
     vi.advanceTimersByTime(1000);
     expect(state.collections).toBe(1);
+    stop();
+  });
+
+  it("retries a collection that freed too little after 2, 4, 8 … idle looks, until one frees", () => {
+    const { state, stop } = fakeProcess();
+    state.requests = 40;
+    state.external = 400 * MiB;
+    state.freesTo = null; // still held (a refused upload's connection not yet closed)
+    vi.advanceTimersByTime(1000); // the burst's look
+    const collectionsAfter = (looks: number) => {
+      vi.advanceTimersByTime(looks * 1000);
+      return state.collections;
+    };
+    expect(collectionsAfter(1)).toBe(1);
+    expect(collectionsAfter(1)).toBe(1); // waits one look
+    expect(collectionsAfter(1)).toBe(2);
+    expect(collectionsAfter(3)).toBe(2); // then three
+    expect(collectionsAfter(1)).toBe(3);
+    state.freesTo = 12 * MiB; // the connection is gone: the buffers are garbage now
+    expect(collectionsAfter(7)).toBe(3);
+    expect(collectionsAfter(1)).toBe(4);
+    expect(state.external).toBe(12 * MiB);
+    expect(collectionsAfter(20)).toBe(4);
     stop();
   });
 
