@@ -101,7 +101,10 @@ export function lineChartSvg(input: LineChartInput): string {
     ),
     ...(input.verticals ?? []).flatMap((v) => [
       `<line class="vertical" x1="${num(px(v.x))}" y1="${box.top}" x2="${num(px(v.x))}" y2="${box.bottom}" stroke="#555" stroke-dasharray="4 4"/>`,
-      `<text x="${num(px(v.x) + 4)}" y="${box.top + 12}">${escapeXml(v.label)}</text>`,
+      // Labels near the right edge go to the line's left, so they stay inside the chart.
+      px(v.x) > box.left + 0.7 * (box.right - box.left)
+        ? `<text x="${num(px(v.x) - 4)}" y="${box.top + 12}" text-anchor="end">${escapeXml(v.label)}</text>`
+        : `<text x="${num(px(v.x) + 4)}" y="${box.top + 12}">${escapeXml(v.label)}</text>`,
     ]),
     ...(marker
       ? [
