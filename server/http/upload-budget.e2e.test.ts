@@ -63,9 +63,10 @@ describe("the upload budget under many concurrent large uploads", () => {
     // More than the budget was sent at once, so some were refused: the budget did the bounding.
     expect(refused).toBeGreaterThan(0);
     // What the budget admits is held once as the parsed file and, briefly, as the parser's
-    // chunks, and the refused bodies are read and dropped in 64 KiB pieces: half the budget on
-    // top covers both. Without the budget the 24 uploads alone would hold 298 MB.
-    expect(peak).toBeLessThan(baseline + 1.5 * BUDGET);
+    // chunks, and the refused bodies are read and dropped in 64 KiB pieces that wait for the next
+    // collection (measured: +57 to +68 MiB on Node 20, +120 MiB on Node 24). Twice the budget
+    // covers them and is still far under what the 24 uploads would hold without it (298 MB).
+    expect(peak).toBeLessThan(baseline + 2 * BUDGET);
 
     const metrics = await (await fetch(`${service.url}/metrics`)).text();
     expect(metrics).toMatch(/^upload_bytes_in_flight 0$/m);
