@@ -20,8 +20,14 @@ const SAMPLE_FILES = ["t10k-00000_ankle_boot.png", "t10k-00001_pullover.png"].ma
   join(EMBEDDED_SAMPLES, name),
 );
 const PHONE = { width: 390, height: 844 };
-/** The screenshots the docs show (README, docs/api.md): retaken by every run of this suite. */
-const DOCS_IMAGES = join(REPO_ROOT, "docs", "images");
+/**
+ * The screenshots the docs show (README, docs/api.md) are taken here. A plain run writes them
+ * beside the other artifacts and leaves the committed ones alone;
+ * `UPDATE_SCREENSHOTS=1 npx vitest run server/demo/chromium.test.ts` refreshes docs/images.
+ */
+const DOCS_IMAGES = process.env.UPDATE_SCREENSHOTS
+  ? join(REPO_ROOT, "docs", "images")
+  : ARTIFACTS_DIR;
 
 type Server = Awaited<ReturnType<typeof listen>>;
 
