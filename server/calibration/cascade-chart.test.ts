@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { svgElements } from "../testing/svg-elements.ts";
 import { parseCalibration } from "./calibration-schema.ts";
 import { calibrationChartSvg, cascadeChartSvg } from "./cascade-chart.ts";
 
@@ -15,31 +16,12 @@ const input = {
   operatingPoint: { share: 0.25, accuracy: 0.87 },
 };
 
-/** Every element's name and attributes, after checking that tags open and close in order. */
-function elements(svg: string): { name: string; attrs: Record<string, string> }[] {
-  const stack: string[] = [];
-  const out: { name: string; attrs: Record<string, string> }[] = [];
-  for (const [, close, name, rest, selfClose] of svg.matchAll(/<(\/?)([a-z]+)([^>]*?)(\/?)>/g)) {
-    if (close) {
-      expect(stack.pop()).toBe(name);
-      continue;
-    }
-    const attrs = Object.fromEntries(
-      [...(rest ?? "").matchAll(/([\w-]+)="([^"]*)"/g)].map((m) => [m[1], m[2]]),
-    );
-    out.push({ name: name as string, attrs });
-    if (!selfClose) stack.push(name as string);
-  }
-  expect(stack).toEqual([]);
-  return out;
-}
-
 const points = (attr: string) =>
   attr.split(" ").map((p) => p.split(",").map(Number) as [number, number]);
 
 describe("cascadeChartSvg", () => {
   const svg = cascadeChartSvg(input);
-  const all = elements(svg);
+  const all = svgElements(svg);
 
   it("is well-formed, one svg root, the same bytes for the same input", () => {
     expect(all[0]?.name).toBe("svg");

@@ -1,24 +1,6 @@
 import { describe, expect, it } from "vitest";
+import { svgElements } from "../testing/svg-elements.ts";
 import { barChartSvg, lineChartSvg, niceAxis } from "./svg-chart.ts";
-
-/** Every element's name and attributes, after checking that tags open and close in order. */
-function elements(svg: string) {
-  const stack: string[] = [];
-  const out: { name: string; attrs: Record<string, string> }[] = [];
-  for (const [, close, name, rest, selfClose] of svg.matchAll(/<(\/?)([a-z]+)([^>]*?)(\/?)>/g)) {
-    if (close) {
-      expect(stack.pop()).toBe(name);
-      continue;
-    }
-    const attrs = Object.fromEntries(
-      [...(rest ?? "").matchAll(/([\w-]+)="([^"]*)"/g)].map((m) => [m[1], m[2]]),
-    );
-    out.push({ name: name as string, attrs });
-    if (!selfClose) stack.push(name as string);
-  }
-  expect(stack).toEqual([]);
-  return out;
-}
 
 describe("niceAxis", () => {
   it("rounds a range outwards to a step of 1, 2, 2.5 or 5 × a power of ten", () => {
@@ -42,13 +24,13 @@ describe("lineChartSvg", () => {
   const svg = lineChartSvg(input);
 
   it("is well-formed and the same bytes for the same input", () => {
-    expect(elements(svg)[0]?.name).toBe("svg");
+    expect(svgElements(svg)[0]?.name).toBe("svg");
     expect(lineChartSvg(input)).toBe(svg);
     expect(svg).toContain("<title>RSS &lt;over&gt; time</title>");
   });
 
   it("draws each series as a polyline, higher values higher, with a legend entry each", () => {
-    const all = elements(svg);
+    const all = svgElements(svg);
     const lines = all.filter((e) => e.name === "polyline");
     expect(lines.map((e) => e.attrs["data-series"])).toEqual(["rss", "heap"]);
     const rss = (lines[0]?.attrs.points ?? "").split(" ").map((p) => p.split(",").map(Number));
@@ -62,12 +44,12 @@ describe("lineChartSvg", () => {
 
   it("draws a labelled vertical line at each x asked for, widening the axis to reach it", () => {
     const marked = lineChartSvg({ ...input, verticals: [{ x: 45, label: "burst <ends>" }] });
-    const verticals = elements(marked).filter((e) => e.attrs.class === "vertical");
+    const verticals = svgElements(marked).filter((e) => e.attrs.class === "vertical");
     expect(verticals).toHaveLength(1);
     const [x1, x2] = [Number(verticals[0]?.attrs.x1), Number(verticals[0]?.attrs.x2)];
     expect(x1).toBe(x2);
     const lastPoint = Number(
-      elements(marked)
+      svgElements(marked)
         .find((e) => e.attrs["data-series"] === "rss")
         ?.attrs.points?.split(" ")
         .at(-1)
@@ -88,7 +70,7 @@ describe("barChartSvg", () => {
       { key: "p95", label: "p95", values: [300, 150] },
     ],
   });
-  const bars = elements(svg).filter((e) => e.attrs["data-series"]);
+  const bars = svgElements(svg).filter((e) => e.attrs["data-series"]);
 
   it("draws one bar per series and category, its height proportional to its value", () => {
     expect(bars.map((b) => [b.attrs["data-series"], b.attrs["data-category"]])).toEqual([
