@@ -5,15 +5,9 @@ export interface ProgressOutput {
   columns?: number;
 }
 
-export interface CountProgressOptions {
+export interface CountProgressOptions extends ProgressLineOptions {
   /** Items of what, e.g. "images" or "prompts". */
   unit: string;
-  /** Milliseconds clock. Default performance.now. */
-  now?: () => number;
-  /** Between plain lines when not on a terminal (CI logs, files). Default 5000 ms. */
-  lineEveryMs?: number;
-  /** Redraws of the terminal bar at most this often. Default 100 ms. */
-  redrawEveryMs?: number;
 }
 
 export interface CountProgress {
@@ -31,6 +25,55 @@ export function bar(share: number, width = BAR_WIDTH): string {
   return `[${"#".repeat(filled)}${"-".repeat(width - filled)}]`;
 }
 
+export interface ProgressLineOptions {
+  /** Milliseconds clock. Default performance.now. */
+  now?: () => number;
+  /** Between plain lines when not on a terminal (CI logs, files). Default 5000 ms. */
+  lineEveryMs?: number;
+  /** Redraws of the terminal bar at most this often. Default 100 ms. */
+  redrawEveryMs?: number;
+}
+
+/**
+ * The one line a progress report keeps current: on a terminal redrawn in place (cut to its
+ * width) at most every `redrawEveryMs`, elsewhere written as a plain line at most every
+ * `lineEveryMs`. Both renderers of progress (counted tasks, file downloads) write through it.
+ */
+export function createProgressLine(out: ProgressOutput, options: ProgressLineOptions = {}) {
+  const { now = () => performance.now(), lineEveryMs = 5000, redrawEveryMs = 100 } = options;
+  const tty = out.isTTY === true;
+  let lastOutput = now();
+  let barShown = false;
+  const redraw = (line: string) => {
+    out.write(`\r${line.slice(0, Math.max((out.columns ?? 100) - 1, 20))}\x1b[K`);
+    barShown = true;
+  };
+  return {
+    tty,
+    now,
+    /** Restarts the throttle, e.g. when a new file starts. */
+    restart(at = now()) {
+      lastOutput = at;
+    },
+    /** The terminal's bar line, or else the plain line, if it is time for one. */
+    show(barLine: () => string, plainLine: () => string) {
+      const t = now();
+      if (t - lastOutput < (tty ? redrawEveryMs : lineEveryMs)) return;
+      lastOutput = t;
+      if (tty) redraw(barLine());
+      else out.write(`${plainLine()}\n`);
+    },
+    /** The bar at once, throttle or not (a start). */
+    redraw,
+    /** A line of its own: the bar, if shown, is cleared first. */
+    write(line: string) {
+      if (barShown) out.write("\r\x1b[K");
+      barShown = false;
+      out.write(`${line}\n`);
+    },
+  };
+}
+
 /**
  * Progress of a counted task (images scored, prompts embedded): on a terminal a bar with the
  * count, rate and time left, redrawn in place; elsewhere one plain line every few seconds, so a
@@ -42,48 +85,41 @@ export function createCountProgress(
   total: number | null,
   options: CountProgressOptions,
 ): CountProgress {
-  const { unit, now = () => performance.now(), lineEveryMs = 5000, redrawEveryMs = 100 } = options;
-  const tty = out.isTTY === true;
-  const startedAt = now();
-  let lastOutput = startedAt;
+  const { unit } = options;
+  const line = createProgressLine(out, options);
+  const startedAt = line.now();
   let latest = 0;
-  let barShown = false;
-  const perSecond = (done: number) => done / Math.max((now() - startedAt) / 1000, 1e-3);
+  const perSecond = (done: number) => done / Math.max((line.now() - startedAt) / 1000, 1e-3);
   const of = (done: number) => (total === null ? `${done} ${unit}` : `${done}/${total} ${unit}`);
 
-  function draw(done: number) {
+  function barLine(done: number) {
     const rate = perSecond(done);
     const share = total ? done / total : null;
     const left = total && rate > 0 ? ` ${Math.ceil((total - done) / rate)} s left` : "";
-    const line = [
+    return [
       label,
       share === null ? "" : ` ${bar(share)} ${(share * 100).toFixed(0).padStart(3)}%`,
       ` ${of(done)} ${rate.toFixed(1)}/s${left}`,
     ].join("");
-    out.write(`\r${line.slice(0, Math.max((out.columns ?? 100) - 1, 20))}\x1b[K`);
-    barShown = true;
   }
 
   function plainLine(done: number) {
     const share = total ? ` (${((done / total) * 100).toFixed(0)}%)` : "";
-    out.write(`${label}: ${of(done)}${share}, ${perSecond(done).toFixed(1)}/s\n`);
+    return `${label}: ${of(done)}${share}, ${perSecond(done).toFixed(1)}/s`;
   }
 
   return {
     update(done) {
       latest = done;
-      const t = now();
-      if (t - lastOutput < (tty ? redrawEveryMs : lineEveryMs)) return;
-      lastOutput = t;
-      if (tty) draw(done);
-      else plainLine(done);
+      line.show(
+        () => barLine(done),
+        () => plainLine(done),
+      );
     },
     finish(done = latest) {
-      if (barShown) out.write("\r\x1b[K");
-      barShown = false;
-      const seconds = (now() - startedAt) / 1000;
-      out.write(
-        `${label}: ${done} ${unit} in ${seconds.toFixed(1)} s (${perSecond(done).toFixed(1)}/s)\n`,
+      const seconds = (line.now() - startedAt) / 1000;
+      line.write(
+        `${label}: ${done} ${unit} in ${seconds.toFixed(1)} s (${perSecond(done).toFixed(1)}/s)`,
       );
     },
   };
