@@ -7,24 +7,37 @@ export interface EmbeddingValue {
   values: Float32Array;
 }
 
+type BuilderTypes =
+  typeof builder extends PothosSchemaTypes.SchemaBuilder<infer Types> ? Types : never;
+
+/** The fields every embedding type shares: its space, length and values. */
+function vectorFields<T extends EmbeddingValue>(
+  t: PothosSchemaTypes.ObjectFieldBuilder<BuilderTypes, T>,
+  modelDescription: string,
+) {
+  return {
+    model: t.string({ description: modelDescription, resolve: (e) => e.model }),
+    dimensions: t.int({
+      description: "The vector's length.",
+      resolve: (e) => e.values.length,
+    }),
+    values: t.floatList({
+      description: "The vector, unit length.",
+      resolve: (e) => Array.from(e.values),
+    }),
+  };
+}
+
 export const ImageEmbeddingRef = builder
   .objectRef<EmbeddingValue & { cacheHit: boolean }>("ImageEmbedding")
   .implement({
     description:
       "CLIP's image embedding of the image: unit length, in the same space as Query.embedTexts, so a dot product is the cosine similarity.",
     fields: (t) => ({
-      model: t.exposeString("model", {
-        description:
-          "The embedding space, e.g. fashion-mnist/clip: compare only vectors of the same model.",
-      }),
-      dimensions: t.int({
-        description: "The vector's length.",
-        resolve: (e) => e.values.length,
-      }),
-      values: t.floatList({
-        description: "The vector, unit length.",
-        resolve: (e) => Array.from(e.values),
-      }),
+      ...vectorFields(
+        t,
+        "The embedding space, e.g. fashion-mnist/clip: compare only vectors of the same model.",
+      ),
       cacheHit: t.exposeBoolean("cacheHit", {
         description:
           "True when it came from the embedding cache (CLIP already saw this image): no model call.",
@@ -39,17 +52,7 @@ export const TextEmbeddingRef = builder
       "CLIP's text embedding of one text: unit length, in the same space as Classification.embedding.",
     fields: (t) => ({
       text: t.exposeString("text", { description: "The text as embedded (trimmed)." }),
-      model: t.exposeString("model", {
-        description: "The embedding space, e.g. fashion-mnist/clip.",
-      }),
-      dimensions: t.int({
-        description: "The vector's length.",
-        resolve: (e) => e.values.length,
-      }),
-      values: t.floatList({
-        description: "The vector, unit length.",
-        resolve: (e) => Array.from(e.values),
-      }),
+      ...vectorFields(t, "The embedding space, e.g. fashion-mnist/clip."),
     }),
   });
 
