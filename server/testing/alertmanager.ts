@@ -1,10 +1,9 @@
-import { spawn, spawnSync } from "node:child_process";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { spawnSync } from "node:child_process";
+import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { spawnDaemon } from "./daemon.ts";
 import { freePort } from "./ports.ts";
-import { waitUntil } from "./prometheus.ts";
-import { stopProcess } from "./stop-process.ts";
 
 /** The Alertmanager binary of Debian's `prometheus-alertmanager` package, else upstream's name. */
 const BINARY = ["prometheus-alertmanager", "alertmanager"].find(
@@ -49,7 +48,8 @@ export async function startAlertmanager(options: {
       "",
     ].join("\n"),
   );
-  const child = spawn(
+  const daemon = spawnDaemon(
+    "alertmanager",
     BINARY,
     [
       `--config.file=${config}`,
@@ -58,26 +58,13 @@ export async function startAlertmanager(options: {
       "--cluster.listen-address=",
       "--log.level=warn",
     ],
-    { stdio: ["ignore", "ignore", "pipe"] },
+    dir,
   );
-  let log = "";
-  child.stderr?.on("data", (chunk: Buffer) => {
-    log = (log + chunk.toString()).slice(-4000);
-  });
-  let stopped = false;
-  async function stop() {
-    if (stopped) return;
-    stopped = true;
-    await stopProcess(child);
-    await rm(dir, { recursive: true, force: true });
-  }
+  const { stop } = daemon;
   try {
-    await waitUntil(
+    await daemon.waitUntil(
       options.startTimeoutMs ?? 30_000,
-      child,
-      () => log,
       async () => (await fetch(`http://${address}/-/ready`).catch(() => null))?.ok === true,
-      "alertmanager",
     );
   } catch (error) {
     await stop();

@@ -1,11 +1,11 @@
-import { spawn, spawnSync } from "node:child_process";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { spawnSync } from "node:child_process";
+import { mkdtemp, writeFile } from "node:fs/promises";
 import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+import { spawnDaemon } from "./daemon.ts";
 import { freePort } from "./ports.ts";
-import { stopProcess } from "./stop-process.ts";
 
 /** Whether `haproxy` is on the PATH (Debian package `haproxy`). */
 export const hasHaproxy = spawnSync("haproxy", ["-v"]).status === 0;
@@ -71,13 +71,7 @@ export async function startHaproxy(options: {
       "",
     ].join("\n"),
   );
-  const child = spawn("haproxy", ["-db", "-f", config], { stdio: ["ignore", "pipe", "pipe"] });
-  let log = "";
-  const keep = (chunk: Buffer) => {
-    log = (log + chunk.toString()).slice(-4000);
-  };
-  child.stdout?.on("data", keep);
-  child.stderr?.on("data", keep);
+  const daemon = spawnDaemon("haproxy", "haproxy", ["-db", "-f", config], dir);
 
   function command(line: string): Promise<string> {
     return new Promise((resolve, reject) => {
@@ -118,15 +112,15 @@ export async function startHaproxy(options: {
     }
   }
 
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    if (await command("show info").catch(() => null)) break;
-    if (child.exitCode !== null || Date.now() > deadline) {
-      await stopProcess(child);
-      await rm(dir, { recursive: true, force: true });
-      throw new Error(`haproxy did not start:\n${log}`);
-    }
-    await sleep(50);
+  try {
+    await daemon.waitUntil(
+      10_000,
+      async () => Boolean(await command("show info").catch(() => null)),
+      50,
+    );
+  } catch (error) {
+    await daemon.stop();
+    throw error;
   }
 
   return {
@@ -137,9 +131,6 @@ export async function startHaproxy(options: {
       if (reply.trim() !== "") throw new Error(`haproxy: ${reply.trim()}`);
     },
     waitForStatus,
-    stop: async () => {
-      await stopProcess(child);
-      await rm(dir, { recursive: true, force: true });
-    },
+    stop: daemon.stop,
   };
 }

@@ -1,10 +1,10 @@
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { spawnSync } from "node:child_process";
+import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+import { spawnDaemon } from "./daemon.ts";
 import { freePort } from "./ports.ts";
-import { stopProcess } from "./stop-process.ts";
 
 /** Whether the `prometheus` server binary is on the PATH (Debian package `prometheus`). */
 export const hasPrometheus = spawnSync("prometheus", ["--version"]).status === 0;
@@ -82,7 +82,8 @@ export async function startPrometheus(options: PrometheusOptions): Promise<Runni
     ].join("\n"),
   );
 
-  const child = spawn(
+  const daemon = spawnDaemon(
+    "prometheus",
     "prometheus",
     [
       `--config.file=${config}`,
@@ -90,20 +91,9 @@ export async function startPrometheus(options: PrometheusOptions): Promise<Runni
       `--web.listen-address=127.0.0.1:${port}`,
       "--log.level=warn",
     ],
-    { stdio: ["ignore", "ignore", "pipe"] },
+    dir,
   );
-  let log = "";
-  child.stderr?.on("data", (chunk: Buffer) => {
-    log = (log + chunk.toString()).slice(-4000);
-  });
-  let stopped = false;
-
-  async function stop() {
-    if (stopped) return;
-    stopped = true;
-    await stopProcess(child);
-    await rm(dir, { recursive: true, force: true });
-  }
+  const { stop } = daemon;
 
   async function api<T = { resultType: string; result: unknown[] }>(
     path: string,
@@ -162,50 +152,19 @@ export async function startPrometheus(options: PrometheusOptions): Promise<Runni
   }
 
   try {
-    await waitUntil(
-      startTimeoutMs,
-      child,
-      () => log,
-      async () => {
-        const ready = await fetch(`${url}/-/ready`).catch(() => null);
-        return ready?.ok === true;
-      },
-    );
-    await waitUntil(
-      startTimeoutMs,
-      child,
-      () => log,
-      async () => {
-        const [up] = await query(`up{job=${JSON.stringify(job)}}`);
-        return up?.values[0]?.[1] === "1";
-      },
-    );
+    await daemon.waitUntil(startTimeoutMs, async () => {
+      const ready = await fetch(`${url}/-/ready`).catch(() => null);
+      return ready?.ok === true;
+    });
+    await daemon.waitUntil(startTimeoutMs, async () => {
+      const [up] = await query(`up{job=${JSON.stringify(job)}}`);
+      return up?.values[0]?.[1] === "1";
+    });
   } catch (error) {
     await stop();
     throw error;
   }
   return { url, query, queryRange, labelValues, waitForScrapes, stop };
-}
-
-/**
- * Polls `done` until it holds; fails with the server's log when the child exits first or the
- * time runs out. Shared by the test servers of the monitoring stack (Prometheus, Alertmanager).
- */
-export async function waitUntil(
-  timeoutMs: number,
-  child: ChildProcess,
-  log: () => string,
-  done: () => Promise<boolean>,
-  name = "prometheus",
-) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await done())) {
-    if (child.exitCode !== null || child.signalCode !== null) {
-      throw new Error(`${name} exited (${child.exitCode ?? child.signalCode}):\n${log()}`);
-    }
-    if (Date.now() > deadline) throw new Error(`${name} not ready in ${timeoutMs} ms:\n${log()}`);
-    await sleep(200);
-  }
 }
 
 const PROMQL_WORDS = new Set([
