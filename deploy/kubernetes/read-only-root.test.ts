@@ -1,5 +1,6 @@
 import { spawnSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { multipartRequest } from "../../server/testing/multipart.ts";
@@ -14,11 +15,14 @@ import { CLASSIFY, type ClassificationResult } from "../../server/testing/test-a
 /**
  * The Deployment runs the service on a read-only root filesystem with two writable volumes,
  * CACHE_DIR and /tmp. Here the same: a private mount namespace where / is remounted read-only
- * and /tmp is a fresh tmpfs holding CACHE_DIR. Needs the privilege to make a mount namespace
- * (root, or CAP_SYS_ADMIN); skipped with a message without it.
+ * and a fresh tmpfs, the service's TMPDIR, holds CACHE_DIR. The tmpfs goes on a folder of its
+ * own rather than over /tmp, which may hold this very checkout (a CI clone in a temp folder).
+ * Needs the privilege to make a mount namespace (root, or CAP_SYS_ADMIN); skipped with a
+ * message without it.
  */
 
-const CACHE_DIR = "/tmp/cache";
+const WRITABLE = mkdtempSync(join(tmpdir(), "read-only-root-"));
+const CACHE_DIR = join(WRITABLE, "cache");
 // Fails the start unless / is really read-only, then execs the node command line it is given.
 const READ_ONLY_ROOT = [
   "unshare",
@@ -27,16 +31,18 @@ const READ_ONLY_ROOT = [
   "private",
   "sh",
   "-c",
-  `mount --bind / / && mount -o remount,bind,ro / && mount -t tmpfs -o size=256m tmpfs /tmp && mkdir ${CACHE_DIR} && ! touch /.read-only-probe 2>/dev/null && exec "$@"`,
+  `mount --bind / / && mount -o remount,bind,ro / && mount -t tmpfs -o size=256m tmpfs ${WRITABLE} && mkdir ${CACHE_DIR} && ! touch /.read-only-probe 2>/dev/null && exec "$@"`,
   "read-only-root",
 ];
 
 const canUnshare =
   spawnSync("unshare", ["--mount", "--propagation", "private", "true"]).status === 0;
-if (!canUnshare)
+if (!canUnshare) {
+  rmSync(WRITABLE, { recursive: true, force: true });
   console.warn(
     "skipping the read-only root test: this user cannot create a mount namespace (unshare --mount)",
   );
+}
 
 describe.skipIf(!canUnshare)("the service on a read-only root filesystem", () => {
   let service: ServiceProcess;
@@ -44,7 +50,7 @@ describe.skipIf(!canUnshare)("the service on a read-only root filesystem", () =>
   beforeAll(async () => {
     // The default pack, as the base manifests serve it.
     service = await startServiceProcess(
-      { MODEL_PACK: "imagenet", CACHE_DIR },
+      { MODEL_PACK: "imagenet", CACHE_DIR, TMPDIR: WRITABLE },
       120_000,
       launchedVia(READ_ONLY_ROOT),
     );
@@ -52,6 +58,7 @@ describe.skipIf(!canUnshare)("the service on a read-only root filesystem", () =>
 
   afterAll(async () => {
     await service?.stop();
+    rmSync(WRITABLE, { recursive: true, force: true });
   });
 
   it("turns ready and classifies with CLIP, writing only to its volumes", async () => {
